@@ -1,0 +1,88 @@
+"""The pure core: settings, state, decisions. Stdlib only; never imports freqtrade."""
+
+from exit_brain_plugin.core.brain import (
+    apply_fill,
+    classify_stop,
+    create_state,
+    evaluate_position,
+    evaluate_stop,
+    price_resting_exit,
+    rebuild_state,
+)
+from exit_brain_plugin.core.config import BrainConfig, parse_config
+from exit_brain_plugin.core.decisions import (
+    Decision,
+    ExitOrder,
+    Fill,
+    FillKind,
+    Hold,
+    StopTarget,
+    Verdict,
+)
+from exit_brain_plugin.core.enums import ExitKind, Level, LogTag, Mode, RatchetRule, Side, SizeBasis
+from exit_brain_plugin.core.errors import (
+    ConfigError,
+    ExitBrainError,
+    InvariantViolation,
+    StateError,
+)
+from exit_brain_plugin.core.events import (
+    LOSS_GUARD_TAG,
+    STOP_BACKSTOP_TAG,
+    BrainEvent,
+    legs_from_tag,
+    tp_tag,
+)
+from exit_brain_plugin.core.snapshot import MarketSnapshot, PositionOpen
+from exit_brain_plugin.core.state import (
+    SCHEMA_VERSION,
+    PositionState,
+    RatchetRecord,
+    TpLevel,
+    from_json_dict,
+    to_json_dict,
+)
+
+
+__all__ = [
+    "LOSS_GUARD_TAG",
+    "SCHEMA_VERSION",
+    "STOP_BACKSTOP_TAG",
+    "BrainConfig",
+    "BrainEvent",
+    "ConfigError",
+    "Decision",
+    "ExitBrainError",
+    "ExitKind",
+    "ExitOrder",
+    "Fill",
+    "FillKind",
+    "Hold",
+    "InvariantViolation",
+    "Level",
+    "LogTag",
+    "MarketSnapshot",
+    "Mode",
+    "PositionOpen",
+    "PositionState",
+    "RatchetRecord",
+    "RatchetRule",
+    "Side",
+    "SizeBasis",
+    "StateError",
+    "StopTarget",
+    "TpLevel",
+    "Verdict",
+    "apply_fill",
+    "classify_stop",
+    "create_state",
+    "evaluate_position",
+    "evaluate_stop",
+    "from_json_dict",
+    "legs_from_tag",
+    "parse_config",
+    "price_resting_exit",
+    "rebuild_state",
+    "to_json_dict",
+    "tp_tag",
+]

@@ -1,0 +1,302 @@
+"""Take-profit ladder: which levels are reached, how much to close, what the exchange accepts.
+
+Rules (SPEC §4.2-§4.3):
+L1. Levels are hit strictly in order; a level is reached when the price is at or beyond it.
+L2. All consecutive unhit levels reached at one price (a gap) close as ONE exit whose size is
+    the composition of their fractions: ``remaining`` basis closes
+    ``base × (1 − Π(1 − f_i))``, ``initial`` basis closes ``Σ initial × f_i`` (capped at what
+    is left).
+L3. An exit amount is truncated to the exchange step and never exceeds the remaining amount.
+L4. Amounts the exchange or freqtrade would refuse are decided explicitly, never sent:
+    - a remainder that would fall below the minimum: close the whole remainder;
+    - an exit below the minimum order: merge into the next level (it joins that level's exit
+      as a gap would), or close the whole remainder on the last level;
+    - a whole remainder below the minimum order: nothing can be sent; left to the stop.
+L5. The ladder never changes the state: a level counts as hit only when its order fills.
+L6. A plan (settings or strategy) keeps at most ``max_tp_levels`` levels, drops levels on the
+    wrong side of the entry, and is scaled to sum 1.0 when its fractions sum above 1.0.
+
+Invariants (tests/properties): remaining never negative (test_remaining_never_negative), total
+closed never above the initial size (test_closed_never_exceeds_initial), no level twice
+(test_no_level_triggers_twice).
+"""
+
+import math
+from collections.abc import Sequence
+
+from exit_brain_plugin.core import events as ev
+from exit_brain_plugin.core.config import BrainConfig
+from exit_brain_plugin.core.decisions import ExitOrder
+from exit_brain_plugin.core.enums import ExitKind, Side, SizeBasis
+from exit_brain_plugin.core.events import BrainEvent
+from exit_brain_plugin.core.pricing import (
+    approx_eq,
+    approx_ge,
+    floor_to_step,
+    is_favourable,
+    is_level_reached,
+    is_on_profit_side,
+    price_from_distance,
+)
+from exit_brain_plugin.core.snapshot import MarketSnapshot
+from exit_brain_plugin.core.state import PositionState, TpLevel
+
+
+FRACTION_TOL = 1e-9
+
+
+def levels_from_settings(
+    side: Side, entry_price: float, config: BrainConfig, atr: float | None
+) -> tuple[TpLevel, ...]:
+    """Price the default ladder from the entry (SPEC §5): distances, or ATR multiples."""
+    if config.tp_atr_multipliers is not None and atr is not None:
+        distances = tuple(k * atr / entry_price for k in config.tp_atr_multipliers)
+    else:
+        distances = config.tp_distances
+    return tuple(
+        TpLevel(price=price_from_distance(side, entry_price, distance), fraction=fraction)
+        for distance, fraction in zip(distances, config.tp_profile, strict=True)
+        if distance < 1.0  # an ATR distance of 100 % or more has no short price: dropped below
+    )
+
+
+def clean_plan(
+    pair: str,
+    side: Side,
+    entry_price: float,
+    levels: Sequence[TpLevel],
+    config: BrainConfig,
+    *,
+    keep: int = 0,
+) -> tuple[tuple[TpLevel, ...], tuple[BrainEvent, ...]]:
+    """Apply L6 to a proposed ladder.
+
+    :param levels: proposed levels, by index (1-based legs)
+    :param keep: number of leading levels already hit; they stay as they are (SPEC §4.2)
+    :return: the cleaned ladder and the warnings it caused
+    """
+    notes: list[BrainEvent] = []
+    kept = list(levels[:keep])
+    proposed = []
+    for level in levels[keep:]:
+        valid = (
+            math.isfinite(level.price)
+            and level.price > 0
+            and math.isfinite(level.fraction)
+            and 0 < level.fraction <= 1.0
+        )
+        if not valid:
+            notes.append(ev.plan_warning(pair, side, f"TP level {level} is invalid, dropped"))
+        elif not is_on_profit_side(side, entry_price, level.price):
+            notes.append(
+                ev.plan_warning(
+                    pair,
+                    side,
+                    f"TP level {ev.fmt_price(level.price)} is on the wrong side of entry "
+                    f"{ev.fmt_price(entry_price)}, dropped",
+                )
+            )
+        else:
+            proposed.append(level)
+    proposed.sort(key=lambda level: level.price, reverse=side is Side.SHORT)
+    merged = kept + proposed
+    if len(merged) > config.max_tp_levels:
+        notes.append(
+            ev.plan_warning(
+                pair,
+                side,
+                f"{len(merged)} TP levels exceed max_tp_levels={config.max_tp_levels}, "
+                f"dropped {len(merged) - config.max_tp_levels}",
+            )
+        )
+        merged = merged[: config.max_tp_levels]
+    total = sum(level.fraction for level in merged)
+    if total > 1.0 + FRACTION_TOL:
+        notes.append(ev.fractions_normalized(pair, side, total))
+        merged = [TpLevel(price=level.price, fraction=level.fraction / total) for level in merged]
+    elif merged and total < 1.0 - FRACTION_TOL:
+        notes.append(
+            ev.fractions_runner(
+                pair,
+                side,
+                total,
+                100.0 * runner_share([level.fraction for level in merged], config.size_basis),
+            )
+        )
+    return tuple(merged), tuple(notes)
+
+
+def runner_share(fractions: Sequence[float], basis: SizeBasis) -> float:
+    """Return the share of the initial size left after every level fills (0..1)."""
+    if basis is SizeBasis.INITIAL:
+        return max(0.0, 1.0 - sum(fractions))
+    return math.prod(1.0 - fraction for fraction in fractions)
+
+
+def reached_legs(state: PositionState, price: float) -> tuple[int, ...]:
+    """Return the consecutive unhit legs (1-based) that ``price`` has reached (L1)."""
+    legs: list[int] = []
+    for index in range(len(state.triggered_legs), len(state.tp_levels)):
+        if not is_level_reached(state.side, price, state.tp_levels[index].price):
+            break
+        legs.append(index + 1)
+    return tuple(legs)
+
+
+def leg_amounts(state: PositionState, config: BrainConfig, legs: Sequence[int]) -> list[float]:
+    """Return the ideal amount each leg closes, in order, starting from ``leg_base_size`` (L2)."""
+    base = state.leg_base_size
+    amounts = []
+    for leg in legs:
+        fraction = state.tp_levels[leg - 1].fraction
+        if config.size_basis is SizeBasis.REMAINING:
+            amount = base * fraction
+        else:
+            amount = min(state.initial_size * fraction, base)
+        amounts.append(amount)
+        base -= amount
+    return amounts
+
+
+def evaluate_ladder(
+    state: PositionState, snapshot: MarketSnapshot, config: BrainConfig
+) -> tuple[ExitOrder | None, tuple[BrainEvent, ...]]:
+    """Decide the take-profit exit at ``snapshot.price`` (L1-L5).
+
+    :return: the exit to send now (or None) and the events explaining it
+    """
+    legs = reached_legs(state, snapshot.price)
+    if not legs:
+        return None, ()
+    remaining = state.remaining_size
+    progress = state.leg_base_size - remaining
+    need = max(0.0, sum(leg_amounts(state, config, legs)) - progress)
+    request = floor_to_step(min(need, remaining), snapshot.amount_step)
+    step = snapshot.amount_step or 0.0
+    is_last = legs[-1] == len(state.tp_levels)
+    notes: list[BrainEvent] = []
+    close_all = approx_ge(request, remaining, abs_tol=step * 1e-6)
+    leftover = remaining - request
+    if not close_all and 0 < leftover < snapshot.min_remaining_amount:
+        notes.append(
+            ev.tp_size_decision(
+                state.pair,
+                state.side,
+                legs,
+                f"would leave {ev.fmt_amount(leftover)} below the minimum remainder "
+                f"{ev.fmt_amount(snapshot.min_remaining_amount)}: closing the whole remainder",
+            )
+        )
+        close_all = True
+    elif not close_all and (request <= 0 or request < snapshot.min_order_amount):
+        if not is_last:
+            notes.append(
+                ev.tp_size_decision(
+                    state.pair,
+                    state.side,
+                    legs,
+                    f"size {ev.fmt_amount(request)} below the exchange minimum "
+                    f"{ev.fmt_amount(snapshot.min_order_amount)}: merged into TP{legs[-1] + 1}",
+                )
+            )
+            return None, tuple(notes)
+        notes.append(
+            ev.tp_size_decision(
+                state.pair,
+                state.side,
+                legs,
+                f"size {ev.fmt_amount(request)} below the exchange minimum "
+                f"{ev.fmt_amount(snapshot.min_order_amount)} on the last level: closing the whole "
+                "remainder",
+            )
+        )
+        close_all = True
+    amount = remaining if close_all else request
+    if close_all and amount < snapshot.min_order_amount:
+        notes.append(
+            ev.tp_size_decision(
+                state.pair,
+                state.side,
+                legs,
+                f"remainder {ev.fmt_amount(amount)} is below the exchange minimum "
+                f"{ev.fmt_amount(snapshot.min_order_amount)} and cannot be sold: left to the stop",
+            )
+        )
+        return None, tuple(notes)
+    basis = "remaining" if config.size_basis is SizeBasis.REMAINING else "initial"
+    reference = remaining if config.size_basis is SizeBasis.REMAINING else state.initial_size
+    level_price = state.tp_levels[legs[-1] - 1].price
+    notes.insert(
+        0,
+        ev.tp_trigger(
+            state.pair,
+            state.side,
+            legs,
+            snapshot.price,
+            level_price,
+            amount,
+            round(100.0 * amount / reference, 2),
+            basis,
+        ),
+    )
+    order = ExitOrder(
+        kind=ExitKind.TAKE_PROFIT,
+        tag=ev.tp_tag(legs),
+        amount=amount,
+        close_all=close_all,
+        price=snapshot.price,
+        legs=legs,
+        level_price=level_price,
+    )
+    return order, tuple(notes)
+
+
+def next_level_price(state: PositionState) -> float | None:
+    """Return the price of the next unhit level, or None when the ladder is done."""
+    leg = state.next_leg
+    return None if leg is None else state.tp_levels[leg - 1].price
+
+
+def complete_legs(
+    state: PositionState,
+    config: BrainConfig,
+    legs: Sequence[int],
+    filled: float,
+    *,
+    complete: bool,
+    tolerance: float,
+) -> tuple[tuple[int, ...], float]:
+    """Return the legs a fill completes and the new ``leg_base_size`` (SPEC §4.3).
+
+    A fully filled order completes all its legs. A partial fill completes the legs its
+    cumulative amount covers (within ``tolerance``); the rest stays in progress.
+    """
+    remaining_after = max(0.0, state.remaining_size - filled)
+    if complete:
+        return tuple(legs), remaining_after
+    progress = state.leg_base_size - state.remaining_size + filled
+    base = state.leg_base_size
+    done: list[int] = []
+    for leg, amount in zip(legs, leg_amounts(state, config, legs), strict=True):
+        if not approx_ge(progress, amount, abs_tol=tolerance):
+            break
+        done.append(leg)
+        progress -= amount
+        base -= amount
+    if not done:
+        return (), state.leg_base_size
+    return tuple(done), max(base, remaining_after)
+
+
+def is_dust(amount: float, step: float | None) -> bool:
+    """Return True when ``amount`` is zero for the exchange (below one step, or float noise)."""
+    return (
+        amount <= 0
+        or approx_eq(amount, 0.0, abs_tol=1e-12)
+        or (step is not None and amount < step * (1 - 1e-9))
+    )
+
+
+def is_better_or_equal(side: Side, price: float, other: float) -> bool:
+    """Return True when ``price`` is at least as good for the position as ``other``."""
+    return approx_eq(price, other) or is_favourable(side, price, other)

@@ -1,0 +1,216 @@
+"""Per-position state (SPEC §3) and its versioned JSON form.
+
+The JSON form holds only int, float, bool, str, None, lists and dicts, under one custom-data
+key of the trade. ``from_json_dict`` raises :class:`StateError` for anything it cannot trust;
+the adapter then rebuilds the state from the trade's orders.
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from exit_brain_plugin.core.enums import Side
+from exit_brain_plugin.core.errors import StateError
+
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TpLevel:
+    """One rung of the ladder: an absolute price and the fraction to close there."""
+
+    price: float
+    fraction: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RatchetRecord:
+    """One stop move made by the ratchet."""
+
+    tp_hits: int
+    old_price: float | None
+    new_price: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionState:
+    """Everything the brain remembers about one position.
+
+    ``leg_base_amount`` is the remaining amount when the next unhit leg started: a fill that
+    covers only part of a leg leaves ``remaining_amount`` below it, and the gap is the progress
+    toward that leg (SPEC §4.3: state changes only by what actually filled).
+    ``exit_kind`` is set by the fill that closed the position (``take_profit``,
+    ``loss_guard``, ``stop:<sl_reason>``, ``other:<reason>``).
+    """
+
+    version: int = SCHEMA_VERSION
+    pair: str
+    side: Side
+    entry_price: float
+    initial_size: float
+    remaining_size: float
+    leg_base_size: float
+    tp_levels: tuple[TpLevel, ...]
+    triggered_legs: tuple[int, ...] = ()
+    tp_hits_count: int = 0
+    active_sl: float | None = None
+    sl_reason: str = "initial"
+    max_unrealized_profit_pct: float = 0.0
+    loss_guard_triggered: bool = False
+    ratchets: tuple[RatchetRecord, ...] = ()
+    exit_kind: str | None = None
+
+    @property
+    def next_leg(self) -> int | None:
+        """Return the 1-based index of the next unhit level, or None when all are hit."""
+        index = len(self.triggered_legs) + 1
+        return index if index <= len(self.tp_levels) else None
+
+
+def to_json_dict(state: PositionState) -> dict[str, Any]:
+    """Return the JSON-safe form of ``state`` (the inverse of :func:`from_json_dict`)."""
+    return {
+        "version": state.version,
+        "pair": state.pair,
+        "side": str(state.side),
+        "entry_price": state.entry_price,
+        "initial_size": state.initial_size,
+        "remaining_size": state.remaining_size,
+        "leg_base_size": state.leg_base_size,
+        "tp_levels": [[level.price, level.fraction] for level in state.tp_levels],
+        "triggered_legs": list(state.triggered_legs),
+        "tp_hits_count": state.tp_hits_count,
+        "active_sl": state.active_sl,
+        "sl_reason": state.sl_reason,
+        "max_unrealized_profit_pct": state.max_unrealized_profit_pct,
+        "loss_guard_triggered": state.loss_guard_triggered,
+        "ratchets": [
+            [record.tp_hits, record.old_price, record.new_price, record.reason]
+            for record in state.ratchets
+        ],
+        "exit_kind": state.exit_kind,
+    }
+
+
+def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    if key not in data:
+        raise StateError(f"stored state has no {key!r}")
+    value = data[key]
+    if isinstance(value, bool) and kind is not bool and bool not in _as_tuple(kind):
+        raise StateError(f"stored state {key!r} has the wrong type, was {value!r}")
+    if not isinstance(value, kind):
+        raise StateError(f"stored state {key!r} has the wrong type, was {value!r}")
+    return value
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _num(value: Any, key: str, *, optional: bool = False, positive: bool = False) -> float:
+    if value is None and optional:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise StateError(f"stored state {key!r} is not a number, was {value!r}")
+    number = float(value)
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        raise StateError(f"stored state {key!r} is out of range, was {value!r}")
+    return number
+
+
+def _levels(raw: Any) -> tuple[TpLevel, ...]:
+    if not isinstance(raw, list):
+        raise StateError(f"stored state 'tp_levels' is not a list, was {raw!r}")
+    levels = []
+    for item in raw:
+        if not isinstance(item, list) or len(item) != 2:
+            raise StateError(f"stored state 'tp_levels' entry is not [price, fraction]: {item!r}")
+        price = _num(item[0], "tp_levels.price", positive=True)
+        fraction = _num(item[1], "tp_levels.fraction", positive=True)
+        if fraction > 1.0:
+            raise StateError(f"stored state 'tp_levels' fraction above 1: {item!r}")
+        levels.append(TpLevel(price=price, fraction=fraction))
+    return tuple(levels)
+
+
+def _ratchets(raw: Any) -> tuple[RatchetRecord, ...]:
+    if not isinstance(raw, list):
+        raise StateError(f"stored state 'ratchets' is not a list, was {raw!r}")
+    records = []
+    for item in raw:
+        if not isinstance(item, list) or len(item) != 4 or not isinstance(item[3], str):
+            raise StateError(f"stored state 'ratchets' entry is malformed: {item!r}")
+        old = None if item[1] is None else _num(item[1], "ratchets.old_price")
+        hits = item[0]
+        if isinstance(hits, bool) or not isinstance(hits, int):
+            raise StateError(f"stored state 'ratchets' tp_hits is not a whole number: {item!r}")
+        records.append(
+            RatchetRecord(
+                tp_hits=hits,
+                old_price=old,
+                new_price=_num(item[2], "ratchets.new_price"),
+                reason=item[3],
+            )
+        )
+    return tuple(records)
+
+
+def from_json_dict(data: Any) -> PositionState:
+    """Parse a stored state, checking every field.
+
+    :param data: what ``to_json_dict`` produced, after a JSON round trip
+    :return: the state
+    :raises StateError: for a foreign, corrupt, older or newer schema
+    """
+    if not isinstance(data, Mapping):
+        raise StateError(f"stored state is not an object, was {type(data).__name__}")
+    version = data.get("version")
+    if version != SCHEMA_VERSION:
+        raise StateError(
+            f"stored state has schema version {version!r}, this brain reads {SCHEMA_VERSION}"
+        )
+    side_raw = _get(data, "side", str)
+    if side_raw not in {side.value for side in Side}:
+        raise StateError(f"stored state 'side' is not long/short, was {side_raw!r}")
+    legs = _get(data, "triggered_legs", list)
+    if any(isinstance(leg, bool) or not isinstance(leg, int) or leg < 1 for leg in legs):
+        raise StateError(f"stored state 'triggered_legs' is malformed, was {legs!r}")
+    hits = _get(data, "tp_hits_count", int)
+    active_sl = _get(data, "active_sl", (int, float, type(None)))
+    exit_kind = _get(data, "exit_kind", (str, type(None)))
+    state = PositionState(
+        pair=_get(data, "pair", str),
+        side=Side(side_raw),
+        entry_price=_num(data.get("entry_price"), "entry_price", positive=True),
+        initial_size=_num(data.get("initial_size"), "initial_size", positive=True),
+        remaining_size=_num(data.get("remaining_size"), "remaining_size"),
+        leg_base_size=_num(data.get("leg_base_size"), "leg_base_size"),
+        tp_levels=_levels(_get(data, "tp_levels", list)),
+        triggered_legs=tuple(legs),
+        tp_hits_count=hits,
+        active_sl=None if active_sl is None else _num(active_sl, "active_sl", positive=True),
+        sl_reason=_get(data, "sl_reason", str),
+        max_unrealized_profit_pct=_finite(
+            data.get("max_unrealized_profit_pct"), "max_unrealized_profit_pct"
+        ),
+        loss_guard_triggered=_get(data, "loss_guard_triggered", bool),
+        ratchets=_ratchets(_get(data, "ratchets", list)),
+        exit_kind=exit_kind,
+    )
+    if state.tp_hits_count != len(state.triggered_legs) or state.triggered_legs != tuple(
+        range(1, len(state.triggered_legs) + 1)
+    ):
+        raise StateError(
+            f"stored state hits disagree: tp_hits_count={state.tp_hits_count}, "
+            f"triggered_legs={list(state.triggered_legs)}"
+        )
+    return state
+
+
+def _finite(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise StateError(f"stored state {key!r} is not a finite number, was {value!r}")
+    return float(value)

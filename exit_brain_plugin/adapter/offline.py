@@ -1,0 +1,209 @@
+"""Run freqtrade's own CLI (backtesting, hyperopt, backtesting-analysis, ...) without network.
+
+freqtrade loads the exchange markets through ccxt on every start, even for backtesting, and
+there is no config key to turn that off. This module replaces
+:meth:`freqtrade.exchange.exchange.Exchange.reload_markets` with a version that reads
+ccxt-unified markets from a JSON snapshot (see ``user_data/markets/README.md``), then hands
+over to ``freqtrade.main.main``. Market data, Binance leverage tiers (dry-run/backtesting) and
+everything else freqtrade needs for backtesting are already local.
+
+Usage::
+
+    python -m exit_brain_plugin.adapter.offline backtesting --config config.json \\
+        --userdir user_data --strategy MyStrategy --timerange 20180110-20180130
+
+The snapshot path is, in this order: the ``path`` argument, the ``EXIT_BRAIN_MARKETS``
+environment variable, ``user_data/markets/binance-markets.json`` below the current working
+directory, the same file below the repository that contains this package.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from freqtrade.enums import TradingMode
+from freqtrade.exceptions import OperationalException
+from freqtrade.exchange.exchange import Exchange
+from freqtrade.main import main as freqtrade_main
+from freqtrade.util import dt_ts
+
+
+logger = logging.getLogger("exit_brain_plugin.adapter.offline")
+
+__all__ = [
+    "ENV_VAR",
+    "MARKETS_RELPATH",
+    "install_offline_markets",
+    "load_markets_snapshot",
+    "run_freqtrade",
+    "uninstall_offline_markets",
+]
+
+#: Environment variable that overrides the default snapshot location.
+ENV_VAR = "EXIT_BRAIN_MARKETS"
+#: Location of the snapshot relative to a repository root or working directory.
+MARKETS_RELPATH = Path("user_data") / "markets" / "binance-markets.json"
+#: Repository root (``<repo>/exit_brain_plugin/adapter/offline.py`` → ``<repo>``).
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Attribute on the replacement function holding its state (marks it as installed).
+_MARKER = "_exit_brain_offline"
+#: Keys every market entry must have (freqtrade reads them for stake/precision checks).
+_REQUIRED_KEYS = ("id", "base", "quote", "precision", "limits")
+
+_state: dict[str, Any] = {"markets": None, "path": None, "original": None}
+
+
+def _default_path() -> Path:
+    """Return the snapshot path used when none is given.
+
+    :return: ``$EXIT_BRAIN_MARKETS`` if set, else the first existing of
+        ``./user_data/markets/binance-markets.json`` and
+        ``<repo>/user_data/markets/binance-markets.json`` (the cwd candidate if neither exists).
+    """
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    candidates = [Path.cwd() / MARKETS_RELPATH, _REPO_ROOT / MARKETS_RELPATH]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    return candidates[0]
+
+
+def _fail(path: Path, problem: str) -> OperationalException:
+    """Build the one-line error raised for an unusable snapshot.
+
+    :param path: Snapshot path that was tried.
+    :param problem: What is wrong with it.
+    :return: The exception to raise.
+    """
+    return OperationalException(
+        f"Offline markets snapshot {path} {problem}; create it (see "
+        f"user_data/markets/README.md), or point {ENV_VAR} or install_offline_markets(path) "
+        "at a JSON object mapping ccxt symbols to ccxt-unified market dicts."
+    )
+
+
+def load_markets_snapshot(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """Read and validate a markets snapshot.
+
+    :param path: JSON file mapping ccxt symbols (``"ETH/BTC"``, ``"XRP/USDT:USDT"``) to
+        ccxt-unified market dicts.
+    :return: The parsed markets.
+    :raises OperationalException: If the file is missing, not JSON or not shaped like
+        ccxt markets.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise _fail(file, "does not exist")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _fail(file, f"is not readable JSON ({exc})") from exc
+    if not isinstance(data, dict) or not data:
+        raise _fail(file, "is not a non-empty JSON object")
+    for symbol, market in data.items():
+        if not isinstance(market, dict) or market.get("symbol") != symbol:
+            raise _fail(file, f"has an invalid entry {symbol!r} (its 'symbol' must equal the key)")
+        missing = [key for key in _REQUIRED_KEYS if key not in market]
+        if missing:
+            raise _fail(file, f"has entry {symbol!r} without {', '.join(missing)}")
+    return data
+
+
+def _offline_reload_markets(
+    self: Exchange, force: bool = False, *, load_leverage_tiers: bool = True
+) -> None:
+    """Replacement for ``Exchange.reload_markets`` that loads the snapshot instead of ccxt.
+
+    :param self: The freqtrade exchange instance.
+    :param force: Reload even if markets are already loaded.
+    :param load_leverage_tiers: Fill leverage tiers in futures mode (Binance reads its bundled
+        tiers file in dry-run/backtesting, so this stays offline).
+    """
+    if self._markets and not force:
+        return
+    markets = _state["markets"]
+    if markets is None:  # patch installed, then state reset: load lazily
+        _state["path"] = _state["path"] or _default_path()
+        markets = load_markets_snapshot(_state["path"])
+        _state["markets"] = markets
+    self._api.set_markets(copy.deepcopy(markets))
+    self._api_async.set_markets(copy.deepcopy(markets))
+    self._markets = self._api_async.markets
+    if self._ws_async:
+        self._ws_async.set_markets_from_exchange(self._api_async)
+    self._last_markets_refresh = dt_ts()
+    logger.info("Loaded %d markets offline from %s", len(markets), _state["path"])
+    if load_leverage_tiers and self.trading_mode == TradingMode.FUTURES:
+        self.fill_leverage_tiers()
+
+
+setattr(_offline_reload_markets, _MARKER, _state)
+
+
+def install_offline_markets(path: str | os.PathLike[str] | None = None) -> None:
+    """Make every freqtrade ``Exchange`` load its markets from a local JSON snapshot.
+
+    Idempotent: calling it again only switches the installed patch to the (re-read) snapshot
+    ``path``, also when this module was imported twice (e.g. once as ``__main__``).
+
+    :param path: Snapshot file; ``None`` uses ``$EXIT_BRAIN_MARKETS``, then
+        ``./user_data/markets/binance-markets.json``, then the repository's copy.
+    :raises OperationalException: If the snapshot is missing or invalid.
+    """
+    file = Path(path) if path is not None else _default_path()
+    markets = load_markets_snapshot(file)
+    current = Exchange.reload_markets
+    state: dict[str, Any] | None = getattr(current, _MARKER, None)
+    if state is None:
+        state = _state
+        state["original"] = current
+        Exchange.reload_markets = _offline_reload_markets
+    state["markets"] = markets
+    state["path"] = file
+
+
+def uninstall_offline_markets() -> None:
+    """Restore the original ``Exchange.reload_markets`` (e.g. at the end of a test).
+
+    Does nothing if the offline patch is not installed.
+    """
+    state: dict[str, Any] | None = getattr(Exchange.reload_markets, _MARKER, None)
+    if state is not None and state["original"] is not None:
+        Exchange.reload_markets = state["original"]
+
+
+def run_freqtrade(argv: list[str]) -> int:
+    """Install the offline markets and run the freqtrade CLI.
+
+    :param argv: freqtrade arguments without the program name, e.g.
+        ``["backtesting", "--config", "config.json"]``.
+    :return: freqtrade's exit code (0 on success).
+    """
+    try:
+        install_offline_markets()
+    except OperationalException as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    try:
+        freqtrade_main(argv)
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code
+        print(code, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_freqtrade(sys.argv[1:]))

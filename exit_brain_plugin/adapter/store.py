@@ -1,0 +1,67 @@
+"""Load and save a position's state in the trade's custom data, under one key.
+
+Live and dry-run, custom data is a table of the trade database, committed on every write: it
+survives restarts. Backtests keep it in memory; freqtrade clears it at the start of every
+backtest (and every hyperopt epoch). Reading it there is a linear scan over all rows, so
+backtests also keep a cache that is dropped whenever a new backtest starts.
+"""
+
+from typing import Any
+
+from exit_brain_plugin.core import PositionState, StateError, from_json_dict, to_json_dict
+
+
+STATE_KEY = "exit_brain"
+OBSERVE_KEY = "exit_brain_observe"
+
+
+def position_key(trade: Any) -> str:
+    """Return a key naming one trade, stable across freqtrade's deep copies of it."""
+    return f"{trade.id}:{trade.pair}:{trade.open_date_utc.timestamp():.0f}"
+
+
+class StateStore:
+    """Custom-data persistence with an optional in-memory cache (backtests only)."""
+
+    def __init__(self, key: str, *, cache: bool) -> None:
+        """:param key: custom-data key
+        :param cache: keep states in memory (only where nothing else writes custom data)
+        """
+        self.key = key
+        self.use_cache = cache
+        self._cache: dict[str, PositionState] = {}
+
+    def load(self, trade: Any) -> PositionState | None:
+        """Return the stored state, or None when the trade has none.
+
+        :raises StateError: when what is stored cannot be trusted
+        """
+        if self.use_cache:
+            cached = self._cache.get(position_key(trade))
+            if cached is not None:
+                return cached
+        try:
+            raw = trade.get_custom_data(self.key)
+        except (ValueError, TypeError) as error:  # undecodable JSON or a foreign type
+            raise StateError(f"stored state for {trade.pair} is unreadable: {error}") from error
+        if raw is None:
+            return None
+        state = from_json_dict(raw)
+        if self.use_cache:
+            self._cache[position_key(trade)] = state
+        return state
+
+    def save(self, trade: Any, state: PositionState, *, persist: bool = True) -> None:
+        """Store ``state``; with ``persist=False`` only the cache is updated (backtests)."""
+        if self.use_cache:
+            self._cache[position_key(trade)] = state
+        if persist or not self.use_cache:
+            trade.set_custom_data(self.key, to_json_dict(state))
+
+    def peek(self, trade: Any) -> PositionState | None:
+        """Return the cached state without reading custom data (None when not cached)."""
+        return self._cache.get(position_key(trade)) if self.use_cache else None
+
+    def clear(self) -> None:
+        """Drop the cache (a new backtest started)."""
+        self._cache.clear()

@@ -1,0 +1,163 @@
+"""Unit conversions between freqtrade objects and the core's plain values.
+
+No decision is taken here: only sides, step sizes, stop ratios and fills are converted.
+"""
+
+import math
+from typing import Any
+
+from freqtrade.strategy import stoploss_from_absolute
+
+from exit_brain_plugin.core import (
+    LOSS_GUARD_TAG,
+    STOP_BACKSTOP_TAG,
+    Fill,
+    FillKind,
+    PositionOpen,
+    Side,
+    legs_from_tag,
+)
+
+
+# ccxt precision modes (ccxt.base.decimal_to_precision): 2 = decimal places, 4 = tick size.
+_DECIMAL_PLACES = 2
+_TICK_SIZE = 4
+STOP_EXIT_REASONS = frozenset(
+    {"stop_loss", "trailing_stop_loss", "stoploss_on_exchange", "liquidation"}
+)
+
+
+def side_of(trade: Any) -> Side:
+    """Return the core side of a freqtrade trade."""
+    return Side.SHORT if trade.is_short else Side.LONG
+
+
+def step_size(precision: float | None, mode: int | None) -> float | None:
+    """Return the step size for a freqtrade precision value (None when unknown)."""
+    if precision is None or not math.isfinite(precision) or precision <= 0:
+        return None
+    if mode == _DECIMAL_PLACES:
+        return float(10.0**-precision)
+    if mode in (_TICK_SIZE, None):
+        return float(precision)
+    return None  # significant digits: no fixed step
+
+
+def amount_step(trade: Any) -> float | None:
+    """Return the exchange amount step of the trade's market, in base units."""
+    step = step_size(trade.amount_precision, trade.precision_mode)
+    contract = trade.contract_size or 1.0
+    return None if step is None else step * contract
+
+
+def price_step(trade: Any) -> float | None:
+    """Return the exchange price step of the trade's market."""
+    mode = getattr(trade, "precision_mode_price", None) or trade.precision_mode
+    return step_size(trade.price_precision, mode)
+
+
+def stop_price_from_ratio(ratio: float | None, current_rate: float, trade: Any) -> float | None:
+    """Return the stop price freqtrade derives from a ``custom_stoploss`` ratio.
+
+    Mirrors ``Trade.adjust_stop_loss``: ``rate × (1 ∓ |ratio| / leverage)``.
+    """
+    if ratio is None or not math.isfinite(ratio) or ratio == 0:
+        return None
+    distance = abs(ratio) / (trade.leverage or 1.0)
+    return current_rate * (1 + distance) if trade.is_short else current_rate * (1 - distance)
+
+
+def stop_ratio_from_price(stop_price: float, current_rate: float, trade: Any) -> float | None:
+    """Return the ``custom_stoploss`` ratio placing the stop at ``stop_price``.
+
+    :return: the ratio, or None when the stop is at or beyond the current rate (freqtrade
+        would ignore a 0; the brain's backstop in ``custom_exit`` closes instead)
+    """
+    ratio = stoploss_from_absolute(
+        stop_price, current_rate, is_short=trade.is_short, leverage=trade.leverage or 1.0
+    )
+    return ratio if ratio > 0 else None
+
+
+def stake_for_amount(amount: float, trade: Any, step: float | None) -> float:
+    """Return the negative stake ``adjust_trade_position`` needs to exit ``amount``.
+
+    freqtrade turns it back into ``|stake| × trade.amount / trade.stake_amount`` and
+    truncates to the step; half a step of headroom keeps float noise from losing one step.
+    """
+    headroom = 0.5 * step if step else amount * 1e-9
+    wanted = min(amount + headroom, trade.amount)
+    if wanted >= trade.amount:
+        return -float(trade.stake_amount)  # exactly the whole position (remaining == 0)
+    return -wanted * float(trade.stake_amount) / float(trade.amount)
+
+
+def filled_orders(trade: Any) -> list[Any]:
+    """Return the trade's orders that filled (in part or whole), oldest first."""
+    orders = [order for order in trade.orders if (order.safe_filled or 0) > 0]
+    return sorted(orders, key=lambda order: order.order_filled_utc or order.order_date_utc)
+
+
+def is_entry(order: Any, trade: Any) -> bool:
+    """Return True for an order that added to the position."""
+    return bool(order.ft_order_side == trade.entry_side)
+
+
+def exit_fill_kind(tag: str | None) -> tuple[FillKind, tuple[int, ...]]:
+    """Classify an exit order by its tag: take-profit legs, loss guard, stop or other."""
+    legs = legs_from_tag(tag)
+    if legs is not None:
+        return FillKind.TAKE_PROFIT, legs
+    if tag == LOSS_GUARD_TAG:
+        return FillKind.LOSS_GUARD, ()
+    if tag in STOP_EXIT_REASONS or tag == STOP_BACKSTOP_TAG:
+        return FillKind.STOP, ()
+    return FillKind.OTHER_EXIT, ()
+
+
+def order_is_complete(order: Any) -> bool:
+    """Return True when an order filled everything it asked for."""
+    remaining = order.safe_remaining
+    return bool(remaining is None or remaining <= 0 or order.status == "closed")
+
+
+def opening_from_trade(
+    trade: Any, *, amount: float, entry_price: float, stop_price: float | None, atr: float | None
+) -> PositionOpen:
+    """Return the facts of a trade's first entry fill."""
+    stop = stop_price if stop_price and math.isfinite(stop_price) and stop_price > 0 else None
+    return PositionOpen(
+        pair=trade.pair,
+        side=side_of(trade),
+        entry_price=float(entry_price),
+        amount=float(amount),
+        initial_stop_price=stop,
+        atr=atr,
+    )
+
+
+def fill_from_order(order: Any, trade: Any, *, stop_reason: str = "") -> Fill:
+    """Return the core fill for one filled freqtrade order."""
+    filled = float(order.safe_filled or 0.0)
+    price = float(order.safe_price or order.ft_price or trade.open_rate)
+    if is_entry(order, trade):
+        return Fill(
+            kind=FillKind.ENTRY,
+            filled_amount=filled,
+            price=price,
+            order_id=str(order.order_id),
+            entry_price_after=float(trade.open_rate),
+            amount_step=amount_step(trade),
+        )
+    kind, legs = exit_fill_kind(order.ft_order_tag)
+    reason = stop_reason if kind is FillKind.STOP else (order.ft_order_tag or "")
+    return Fill(
+        kind=kind,
+        filled_amount=filled,
+        price=price,
+        order_id=str(order.order_id),
+        complete=order_is_complete(order),
+        legs=legs,
+        reason=reason,
+        amount_step=amount_step(trade),
+    )

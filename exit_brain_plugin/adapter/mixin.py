@@ -97,6 +97,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
     use_exit_signal = True
 
     exit_brain_defaults: ClassVar[dict[str, Any]] = {}
+    order_types: dict[str, Any]
 
     # Hyperopt space "exitbrain"; outside hyperopt they apply only when a parameter file sets
     # them, so config.json stays the source of truth.

@@ -133,6 +133,7 @@ def opening_from_trade(
         amount=float(amount),
         initial_stop_price=stop,
         atr=atr,
+        price_step=price_step(trade),
     )
 
 

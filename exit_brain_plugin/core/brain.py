@@ -37,6 +37,7 @@ from exit_brain_plugin.core.ladder import (
     complete_legs,
     evaluate_ladder,
     is_dust,
+    leg_amounts,
     levels_from_settings,
     next_level_price,
 )
@@ -57,7 +58,9 @@ def create_state(opening: PositionOpen, config: BrainConfig) -> Verdict:
 
     :return: a Hold verdict holding the new state and its creation events
     """
-    raw = levels_from_settings(opening.side, opening.entry_price, config, opening.atr)
+    raw = levels_from_settings(
+        opening.side, opening.entry_price, config, opening.atr, opening.price_step
+    )
     levels, notes = clean_plan(opening.pair, opening.side, opening.entry_price, raw, config)
     state = PositionState(
         pair=opening.pair,
@@ -320,7 +323,10 @@ def _apply_tp(state: PositionState, fill: Fill, config: BrainConfig) -> Verdict:
         tp_hits_count=state.tp_hits_count + len(done),
     )
     if not fill.complete:
-        missing = max(0.0, new.leg_base_size - remaining) if not done else 0.0
+        # What the order's legs still need after this fill: their ideal amounts (from the
+        # state before the fill) minus everything filled toward them so far.
+        ordered = sum(leg_amounts(state, config, fill.legs))
+        missing = max(0.0, ordered - (state.leg_base_size - remaining))
         notes.append(
             ev.tp_partial_fill(
                 state.pair, state.side, fill.legs, fill.filled_amount, missing, fill.order_id

@@ -14,7 +14,9 @@ L4. Amounts the exchange or freqtrade would refuse are decided explicitly, never
     - a whole remainder below the minimum order: nothing can be sent; left to the stop.
 L5. The ladder never changes the state: a level counts as hit only when its order fills.
 L6. A plan (settings or strategy) keeps at most ``max_tp_levels`` levels, drops levels on the
-    wrong side of the entry, and is scaled to sum 1.0 when its fractions sum above 1.0.
+    wrong side of the entry, and is scaled to sum 1.0 when its fractions sum above 1.0 (levels
+    already hit keep their fractions; only the unhit ones are divided by the sum, so the same
+    plan supplied again changes nothing).
 
 Invariants (tests/properties): remaining never negative (test_remaining_never_negative), total
 closed never above the initial size (test_closed_never_exceeds_initial), no level twice
@@ -37,6 +39,7 @@ from exit_brain_plugin.core.pricing import (
     is_level_reached,
     is_on_profit_side,
     price_from_distance,
+    round_to_step,
 )
 from exit_brain_plugin.core.snapshot import MarketSnapshot
 from exit_brain_plugin.core.state import PositionState, TpLevel
@@ -46,15 +49,25 @@ FRACTION_TOL = 1e-9
 
 
 def levels_from_settings(
-    side: Side, entry_price: float, config: BrainConfig, atr: float | None
+    side: Side,
+    entry_price: float,
+    config: BrainConfig,
+    atr: float | None,
+    price_step: float | None = None,
 ) -> tuple[TpLevel, ...]:
-    """Price the default ladder from the entry (SPEC §5): distances, or ATR multiples."""
+    """Price the default ladder from the entry (SPEC §5): distances, or ATR multiples.
+
+    Prices are rounded to the exchange's price step, the prices an exchange order can carry.
+    """
     if config.tp_atr_multipliers is not None and atr is not None:
         distances = tuple(k * atr / entry_price for k in config.tp_atr_multipliers)
     else:
         distances = config.tp_distances
     return tuple(
-        TpLevel(price=price_from_distance(side, entry_price, distance), fraction=fraction)
+        TpLevel(
+            price=round_to_step(price_from_distance(side, entry_price, distance), price_step),
+            fraction=fraction,
+        )
         for distance, fraction in zip(distances, config.tp_profile, strict=True)
         if distance < 1.0  # an ATR distance of 100 % or more has no short price: dropped below
     )
@@ -113,7 +126,11 @@ def clean_plan(
     total = sum(level.fraction for level in merged)
     if total > 1.0 + FRACTION_TOL:
         notes.append(ev.fractions_normalized(pair, side, total))
-        merged = [TpLevel(price=level.price, fraction=level.fraction / total) for level in merged]
+        # Hit levels are history: only the unhit ones are scaled, so that supplying the same
+        # plan on every bot loop gives the same ladder (no drift, no repeated warning).
+        merged = merged[:keep] + [
+            TpLevel(price=level.price, fraction=level.fraction / total) for level in merged[keep:]
+        ]
     elif merged and total < 1.0 - FRACTION_TOL:
         notes.append(
             ev.fractions_runner(

@@ -86,3 +86,10 @@ def floor_to_step(amount: float, step: float | None) -> float:
         return amount
     units = math.floor(amount / step + REL_TOL * 1e3)
     return round(units * step, _decimals(step))
+
+
+def round_to_step(price: float, step: float | None) -> float:
+    """Round ``price`` to the nearest multiple of the exchange price ``step`` (None: as is)."""
+    if step is None or step <= 0.0:
+        return price
+    return round(round(price / step) * step, _decimals(step))

@@ -61,6 +61,7 @@ class PositionOpen:
     :param amount: base amount held after the first entry fill
     :param initial_stop_price: the strategy's stop at entry, or None when it has none
     :param atr: the strategy's ATR at entry (price units), used by ``tp_atr_multipliers``
+    :param price_step: exchange price step; take-profit prices are rounded to it
     """
 
     pair: str
@@ -69,8 +70,10 @@ class PositionOpen:
     amount: float
     initial_stop_price: float | None = None
     atr: float | None = None
+    price_step: float | None = None
 
     def __post_init__(self) -> None:
+        check_finite("price_step", self.price_step, positive=True)
         check_finite("entry_price", self.entry_price, positive=True)
         check_finite("amount", self.amount, positive=True)
         check_finite("initial_stop_price", self.initial_stop_price, positive=True)

@@ -168,7 +168,8 @@ def from_json_dict(data: Any) -> PositionState:
     if not isinstance(data, Mapping):
         raise StateError(f"stored state is not an object, was {type(data).__name__}")
     version = data.get("version")
-    if version != SCHEMA_VERSION:
+    # `True == 1` and `1.0 == 1` in Python: the version must be the integer itself.
+    if isinstance(version, bool) or not isinstance(version, int) or version != SCHEMA_VERSION:
         raise StateError(
             f"stored state has schema version {version!r}, this brain reads {SCHEMA_VERSION}"
         )

@@ -1,0 +1,1 @@
+"""Reports over what the brain did: freqtrade backtest exports and trade databases."""

@@ -105,7 +105,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
     markets = ["spot", "futures"] if args.market == "both" else [args.market]
     results = Path(args.userdir) / "backtest_results"
-    summaries = []
+    summaries: list[tuple[str, Any]] = []
     for market in markets:
         config_file, timerange = MARKETS[market]
         if not Path(config_file).is_file():

@@ -183,7 +183,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         else:
             self._eb_host_exit_type = self.order_types.get("exit", "limit")
         super().ft_bot_start(**kwargs)
-        self.eb_sink.emit("startup", (initialized(self.eb_mode_label()),))
+        logger.info(initialized(self.eb_mode_label()).render())
         logger.info(
             "[EXIT_BRAIN_EXECUTOR] Settings: %s",
             ", ".join(f"{key}={value}" for key, value in self.eb_config.to_dict().items()),

@@ -161,4 +161,13 @@ def fill_from_order(order: Any, trade: Any, *, stop_reason: str = "") -> Fill:
         legs=legs,
         reason=reason,
         amount_step=amount_step(trade),
+        profit_ratio=_profit_at(trade, price) if kind is FillKind.LOSS_GUARD else None,
     )
+
+
+def _profit_at(trade: Any, price: float) -> float | None:
+    try:
+        profit = float(trade.calc_profit_ratio(price))
+    except (ArithmeticError, ValueError):
+        return None
+    return profit if math.isfinite(profit) else None

@@ -259,10 +259,28 @@ def apply_fill(state: PositionState, fill: Fill, config: BrainConfig) -> Verdict
             active_sl=None,
             sl_reason=LOSS_GUARD_REASON,
         )
-        notes = (ev.loss_guard_executed(state.pair, state.side, fill.filled_amount, fill.order_id),)
+        notes = (
+            *_guard_fired_at_fill(state, fill, config),
+            ev.loss_guard_executed(state.pair, state.side, fill.filled_amount, fill.order_id),
+        )
     if is_dust(remaining, fill.amount_step):
         new = replace(new, remaining_size=0.0, exit_kind=_exit_kind(fill))
     return Verdict(decision=Hold(), state=new, events=notes)
+
+
+def _guard_fired_at_fill(
+    state: PositionState, fill: Fill, config: BrainConfig
+) -> tuple[BrainEvent, ...]:
+    # The guard also fires as a stop at its price (inside a candle in backtests): the
+    # evaluation never saw it, so the fill says it (SPEC §7 lines).
+    if state.loss_guard_triggered:
+        return ()
+    threshold = config.max_unrealized_loss_pct
+    pnl = -threshold if fill.profit_ratio is None else 100.0 * fill.profit_ratio
+    return (
+        ev.loss_guard_triggered(state.pair, state.side, pnl, threshold),
+        ev.loss_guard_closing(state.pair, state.side, state.remaining_size, pnl),
+    )
 
 
 def _exit_kind(fill: Fill) -> str:

@@ -66,6 +66,7 @@ class Fill:
     :param reason: exit reason, or the stop kind (``breakeven``, ``tp1``, ``loss_guard``, ...)
     :param entry_price_after: average entry price after an entry fill (``trade.open_rate``)
     :param amount_step: exchange amount step, the tolerance for a leg to count as complete
+    :param profit_ratio: freqtrade's profit ratio at the fill price (loss-guard fills)
     """
 
     kind: FillKind
@@ -77,12 +78,14 @@ class Fill:
     reason: str = ""
     entry_price_after: float | None = None
     amount_step: float | None = None
+    profit_ratio: float | None = None
 
     def __post_init__(self) -> None:
         check_finite("filled_amount", self.filled_amount)
         check_finite("price", self.price, positive=True)
         check_finite("entry_price_after", self.entry_price_after, positive=True)
         check_finite("amount_step", self.amount_step, positive=True)
+        check_finite("profit_ratio", self.profit_ratio)
         if self.filled_amount < 0:
             raise ValueError(f"filled_amount must be >= 0, was {self.filled_amount!r}")
 

@@ -47,30 +47,38 @@ class BacktestRun:
     states: dict[int, Any] = field(default_factory=dict)
 
 
-def candles_frame(rows: list[Candle], *, start: str = "2022-01-03 00:00:00",
-                  timeframe: str = "1h") -> pd.DataFrame:
+def candles_frame(
+    rows: list[Candle], *, start: str = "2022-01-03 00:00:00", timeframe: str = "1h"
+) -> pd.DataFrame:
     """Return a freqtrade dataframe (date, OHLCV, signals, tags) from candle rows."""
     dates = pd.date_range(start=start, periods=len(rows), freq=timeframe, tz="UTC")
-    frame = pd.DataFrame({
-        "date": dates,
-        "open": [r.open for r in rows],
-        "high": [r.high for r in rows],
-        "low": [r.low for r in rows],
-        "close": [r.close for r in rows],
-        "volume": [1000.0] * len(rows),
-        "enter_long": [r.enter_long for r in rows],
-        "exit_long": [r.exit_long for r in rows],
-        "enter_short": [r.enter_short for r in rows],
-        "exit_short": [r.exit_short for r in rows],
-        "enter_tag": [None] * len(rows),
-        "exit_tag": [None] * len(rows),
-    })
+    frame = pd.DataFrame(
+        {
+            "date": dates,
+            "open": [r.open for r in rows],
+            "high": [r.high for r in rows],
+            "low": [r.low for r in rows],
+            "close": [r.close for r in rows],
+            "volume": [1000.0] * len(rows),
+            "enter_long": [r.enter_long for r in rows],
+            "exit_long": [r.exit_long for r in rows],
+            "enter_short": [r.enter_short for r in rows],
+            "exit_short": [r.exit_short for r in rows],
+            "enter_tag": [None] * len(rows),
+            "exit_tag": [None] * len(rows),
+        }
+    )
     return frame
 
 
-def make_config(*, futures: bool = False, brain: dict[str, Any] | None = None,
-                strategy: str = "ExitBrainTestStrategy", timeframe: str = "1h",
-                extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def make_config(
+    *,
+    futures: bool = False,
+    brain: dict[str, Any] | None = None,
+    strategy: str = "ExitBrainTestStrategy",
+    timeframe: str = "1h",
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Return a freqtrade backtest config from the repo's config.json (or futures config)."""
     install_offline_markets()
     args = {
@@ -84,8 +92,9 @@ def make_config(*, futures: bool = False, brain: dict[str, Any] | None = None,
         "fee": 0.0,
     }
     config = Configuration(args, RunMode.BACKTEST).get_config()
-    config["exit_brain"] = copy.deepcopy(brain) if brain is not None else config.get(
-        "exit_brain", {})
+    config["exit_brain"] = (
+        copy.deepcopy(brain) if brain is not None else config.get("exit_brain", {})
+    )
     config["stake_amount"] = 100.0 if futures else 0.05
     config["max_open_trades"] = 1
     for key, value in (extra or {}).items():
@@ -93,13 +102,21 @@ def make_config(*, futures: bool = False, brain: dict[str, Any] | None = None,
     return config
 
 
-def run_backtest(rows: list[Candle] | pd.DataFrame, config: dict[str, Any], *,
-                 pair: str | None = None, detail: pd.DataFrame | None = None) -> BacktestRun:
+def run_backtest(
+    rows: list[Candle] | pd.DataFrame,
+    config: dict[str, Any],
+    *,
+    pair: str | None = None,
+    detail: pd.DataFrame | None = None,
+) -> BacktestRun:
     """Backtest ``rows`` for one pair and return results, trades and stored states."""
     futures = config.get("trading_mode") == "futures"
     pair = pair or (FUTURES_PAIR if futures else SPOT_PAIR)
-    frame = rows if isinstance(rows, pd.DataFrame) else candles_frame(
-        rows, timeframe=config["timeframe"])
+    frame = (
+        rows
+        if isinstance(rows, pd.DataFrame)
+        else candles_frame(rows, timeframe=config["timeframe"])
+    )
     config = copy.deepcopy(config)
     config["exchange"]["pair_whitelist"] = [pair]
     backtesting = Backtesting(config)
@@ -108,22 +125,41 @@ def run_backtest(rows: list[Candle] | pd.DataFrame, config: dict[str, Any], *,
     strategy.advise_entry = lambda df, metadata: frame.copy()
     strategy.advise_exit = lambda df, metadata: frame.copy()
     backtesting.required_startup = 0
+    if futures:
+        # Zero funding, mark price = candle open: the scenarios test exits, not funding.
+        marks = frame[["date", "open", "high", "low", "close", "volume"]]
+        backtesting.futures_data = {
+            pair: backtesting.exchange.combine_funding_and_mark(
+                pd.DataFrame({"date": [], "open": []}), marks, futures_funding_rate=0
+            )
+        }
+        backtesting.funding_fee_timeframe_secs = 8 * 3600
     if detail is not None:
         backtesting.detail_data = {pair: detail}
         backtesting.timeframe_detail = config.get("timeframe_detail")
-    result = backtesting.backtest(processed={pair: frame}, start_date=frame["date"].min(),
-                                  end_date=frame["date"].max())
+    result = backtesting.backtest(
+        processed={pair: frame}, start_date=frame["date"].min(), end_date=frame["date"].max()
+    )
     trades = list(LocalTrade.bt_trades)
     states = {}
     for trade in trades:
         raw = trade.get_custom_data("exit_brain")
         if raw is not None:
             states[trade.id] = json.loads(json.dumps(raw))
-    return BacktestRun(results=result["results"], trades=trades, strategy=strategy,
-                       backtesting=backtesting, frame=frame, states=states)
+    return BacktestRun(
+        results=result["results"],
+        trades=trades,
+        strategy=strategy,
+        backtesting=backtesting,
+        frame=frame,
+        states=states,
+    )
 
 
 def exit_orders(trade: Any) -> list[tuple[str, float, float]]:
     """Return the trade's filled exit orders as (tag, amount, price)."""
-    return [(o.ft_order_tag, float(o.safe_filled), float(o.safe_price)) for o in trade.orders
-            if o.ft_order_side == trade.exit_side and (o.safe_filled or 0) > 0]
+    return [
+        (o.ft_order_tag, float(o.safe_filled), float(o.safe_price))
+        for o in trade.orders
+        if o.ft_order_side == trade.exit_side and (o.safe_filled or 0) > 0
+    ]

@@ -2,10 +2,10 @@
 
 from typing import Any
 
+from freqtrade.strategy import IStrategy
 from pandas import DataFrame
 
 from exit_brain_plugin.adapter import ExitBrainMixin
-from freqtrade.strategy import IStrategy
 
 
 class ExitBrainTestHost(IStrategy):
@@ -24,9 +24,17 @@ class ExitBrainTestHost(IStrategy):
         super().__init__(config)
         self.can_short = config.get("trading_mode") == "futures"
 
-    def leverage(self, pair: str, current_time: Any, current_rate: float,
-                 proposed_leverage: float, max_leverage: float, entry_tag: str | None,
-                 side: str, **kwargs: Any) -> float:
+    def leverage(
+        self,
+        pair: str,
+        current_time: Any,
+        current_rate: float,
+        proposed_leverage: float,
+        max_leverage: float,
+        entry_tag: str | None,
+        side: str,
+        **kwargs: Any,
+    ) -> float:
         return float(self.config.get("test_leverage", 1.0))
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict[str, Any]) -> DataFrame:

@@ -24,6 +24,7 @@ import copy
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -38,6 +39,7 @@ from exit_brain_plugin.core import (
     LOSS_GUARD_TAG,
     BrainConfig,
     ConfigError,
+    Decision,
     ExitKind,
     ExitOrder,
     Fill,
@@ -62,6 +64,14 @@ from exit_brain_plugin.core.pricing import is_level_reached
 
 
 logger = logging.getLogger("exit_brain")
+
+
+@dataclass(frozen=True, slots=True)
+class _Evaluation:
+    decision: Decision
+    state: PositionState
+    snapshot: MarketSnapshot
+
 
 # Callbacks the brain must own: a class placed before the mixin in the bases would hide them.
 _OWNED = (
@@ -400,7 +410,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
 
     def _eb_evaluate(
         self, trade: Any, rate: float, profit: float, plan: Sequence[TpLevel] | None = None
-    ) -> tuple[Any, PositionState] | None:
+    ) -> _Evaluation | None:
         state = self.eb_state(trade)
         if state is None:
             return None
@@ -415,9 +425,10 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 and verdict.state.tp_levels == state.tp_levels
             )
             self.eb_store.save(trade, verdict.state, persist=not routine)
+        new_state = verdict.state
         if self.eb_config.mode is Mode.OBSERVE and isinstance(verdict.decision, ExitOrder):
-            return verdict.decision, self._eb_observe(trade, verdict.decision, verdict.state)
-        return verdict.decision, verdict.state
+            new_state = self._eb_observe(trade, verdict.decision, verdict.state)
+        return _Evaluation(decision=verdict.decision, state=new_state, snapshot=snapshot)
 
     def _eb_observe(self, trade: Any, order: ExitOrder, state: PositionState) -> PositionState:
         # Observe mode: nothing is sent; the decision is booked as if it had filled at the
@@ -575,8 +586,9 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         except Exception:
             self._eb_error("custom_exit", trade)
             return host
-        if result is not None and isinstance(result[0], ExitOrder) and result[0].close_all:
-            return result[0].tag
+        decision = None if result is None else result.decision
+        if isinstance(decision, ExitOrder) and decision.close_all:
+            return decision.tag
         return host
 
     def adjust_trade_position(
@@ -616,7 +628,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             result = self._eb_evaluate(trade, current_exit_rate, current_exit_profit, plan)
             if result is None or self.eb_config.mode is Mode.OBSERVE:
                 return host
-            decision, state = result
+            decision = result.decision
             if isinstance(decision, ExitOrder):
                 if decision.close_all:
                     return host  # custom_exit closes the whole position
@@ -627,28 +639,24 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                     decision.tag,
                 )
             if self.eb_is_backtest:
-                return (
-                    self._eb_resting_exit(trade, state, current_exit_rate, current_exit_profit)
-                    or host
-                )
+                return self._eb_resting_exit(trade, result.state, result.snapshot) or host
         except Exception:
             self._eb_error("adjust_trade_position", trade)
         return host
 
     def _eb_resting_exit(
-        self, trade: Any, state: PositionState, rate: float, profit: float
+        self, trade: Any, state: PositionState, snapshot: MarketSnapshot
     ) -> tuple[float, str] | None:
         # Backtests: rest the next level as a limit order at its price (custom_exit_price).
-        order = price_resting_exit(
-            self._eb_snapshot(trade, rate, profit), state, self.eb_settings()
-        )
+        order = price_resting_exit(snapshot, state, self.eb_settings())
         if order is None:
             return None
+        amount = float(trade.amount) if order.close_all else order.amount
+        if _is_resting(trade, order.tag, amount, order.level_price):
+            return None  # already resting: asking again would only re-price the same order
         if order.close_all:
             return -float(trade.stake_amount), order.tag
-        return translate.stake_for_amount(
-            order.amount, trade, translate.amount_step(trade)
-        ), order.tag
+        return translate.stake_for_amount(amount, trade, translate.amount_step(trade)), order.tag
 
     def _eb_plan(self, trade: Any, current_time: datetime) -> Sequence[TpLevel] | None:
         if type(self).exit_brain_plan is ExitBrainMixin.exit_brain_plan:
@@ -729,6 +737,17 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 except Exception:
                     self._eb_error("should_exit", trade)
         return exits
+
+
+def _is_resting(trade: Any, tag: str, amount: float, price: float | None) -> bool:
+    """Return True when the trade's open exit order already is this one."""
+    for order in trade.open_orders:
+        if order.ft_order_side != trade.exit_side or order.ft_order_tag != tag:
+            continue
+        same_price = price is None or math.isclose(order.ft_price, price, rel_tol=1e-9)
+        if same_price and math.isclose(order.safe_amount, amount, rel_tol=1e-9):
+            return True
+    return False
 
 
 def _next_definition(cls: type, name: str) -> type:

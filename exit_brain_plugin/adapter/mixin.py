@@ -323,7 +323,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         first = entries[0]
         opening = translate.opening_from_trade(
             trade,
-            amount=float(first.safe_filled),
+            amount=translate.booked_amount(first),
             entry_price=float(first.safe_price),
             stop_price=trade.initial_stop_loss or trade.stop_loss,
             atr=None,
@@ -333,25 +333,27 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             fills = [fill for fill in fills if fill.kind is FillKind.ENTRY]
         verdict = rebuild_state(opening, fills, self.eb_settings())
         state = verdict.state
-        if why is None and len(orders) == 1:
-            self.eb_sink.emit(position_key(trade), verdict.events)
-        else:
-            note = state_note(
-                trade.pair,
-                translate.side_of(trade),
-                f"state {'rebuilt' if why else 'created'} from {len(orders)} filled orders"
-                + (f": {why}" if why else " (no stored state)")
-                + f" - remaining_size={state.remaining_size}, tp_hits_count="
-                f"{state.tp_hits_count}, sl_reason={state.sl_reason}",
-            )
-            self.eb_sink.emit(position_key(trade), (note,))
+        if why is None:
+            # No stored state for a trade with fills: the brain was off or absent when it
+            # opened, or the row was deleted. A repair, not a normal start: say so (SPEC §3).
+            created = [event for event in verdict.events if event.key == "created"]
+            self.eb_sink.emit(position_key(trade), created)
+        note = state_note(
+            trade.pair,
+            translate.side_of(trade),
+            f"state {'rebuilt' if why else 'created'} from {len(orders)} filled orders"
+            + (f": {why}" if why else " (no stored state)")
+            + f" - remaining_size={state.remaining_size}, tp_hits_count="
+            f"{state.tp_hits_count}, sl_reason={state.sl_reason}",
+        )
+        self.eb_sink.emit(position_key(trade), (note,))
         self.eb_store.save(trade, state)
         return state
 
     def _eb_fill(self, order: Any, trade: Any, state: PositionState | None) -> Fill:
         reason = ""
         if not translate.is_entry(order, trade):
-            kind, _ = translate.exit_fill_kind(order.ft_order_tag)
+            kind, _ = translate.exit_fill_kind(order.ft_order_tag, order.ft_order_side)
             if kind is FillKind.STOP and state is not None:
                 reason = self._eb_stop_reason(state, trade, float(trade.stop_loss or 0.0))
         return translate.fill_from_order(order, trade, stop_reason=reason)
@@ -502,9 +504,25 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             return
         if self.eb_config.mode is Mode.OBSERVE and not translate.is_entry(order, trade):
             return  # observe mode books its own virtual fills
+        live_check = not self.eb_is_backtest and self.eb_config.mode is Mode.ACT and trade.is_open
+        if live_check and self._eb_agrees(state, trade):
+            # Live, freqtrade calls order_filled after booking the fill in trade.amount: a
+            # state that already agrees has booked this order (freqtrade's recovery paths run
+            # an order through update_trade_state again). Never count a fill twice.
+            logger.debug(
+                "[EXIT_BRAIN_EXECUTOR] %s: order %s already booked", trade.pair, order.order_id
+            )
+            return
         fill = self._eb_fill(order, trade, state)
         verdict = apply_fill(state, fill, self.eb_settings())
         self.eb_sink.emit(key, verdict.events)
+        if live_check and not self._eb_agrees(verdict.state, trade):
+            self._eb_rebuild(
+                trade,
+                f"after order {order.order_id} remaining_size={verdict.state.remaining_size} "
+                f"disagrees with the trade's amount {trade.amount}",
+            )
+            return
         self.eb_store.save(trade, verdict.state)
 
     def _eb_atr(self, trade: Any) -> float | None:

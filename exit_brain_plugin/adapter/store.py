@@ -4,6 +4,11 @@ Live and dry-run, custom data is a table of the trade database, committed on eve
 survives restarts. Backtests keep it in memory; freqtrade clears it at the start of every
 backtest (and every hyperopt epoch). Reading it there is a linear scan over all rows, so
 backtests also keep a cache that is dropped whenever a new backtest starts.
+
+freqtrade fixes a custom-data row's type at its first write and decodes every later read with
+it (``cd_type``). A row that could not be read (undecodable JSON, a foreign type such as a
+string or an int, a write by another tool) is therefore deleted before the repaired state is
+written, or the repaired state would be stored as that type and rejected again on every loop.
 """
 
 from typing import Any
@@ -30,6 +35,8 @@ class StateStore:
         self.key = key
         self.use_cache = cache
         self._cache: dict[str, PositionState] = {}
+        # Trades whose stored row was rejected: the next save replaces the row (see above).
+        self._rejected: set[str] = set()
 
     def load(self, trade: Any) -> PositionState | None:
         """Return the stored state, or None when the trade has none.
@@ -43,10 +50,15 @@ class StateStore:
         try:
             raw = trade.get_custom_data(self.key)
         except (ValueError, TypeError) as error:  # undecodable JSON or a foreign type
+            self._rejected.add(position_key(trade))
             raise StateError(f"stored state for {trade.pair} is unreadable: {error}") from error
         if raw is None:
             return None
-        state = from_json_dict(raw)
+        try:
+            state = from_json_dict(raw)
+        except StateError:
+            self._rejected.add(position_key(trade))
+            raise
         if self.use_cache:
             self._cache[position_key(trade)] = state
         return state
@@ -56,6 +68,10 @@ class StateStore:
         if self.use_cache:
             self._cache[position_key(trade)] = state
         if persist or not self.use_cache:
+            key = position_key(trade)
+            if key in self._rejected:
+                trade.delete_custom_data(self.key)  # a new row, of type dict
+                self._rejected.discard(key)
             trade.set_custom_data(self.key, to_json_dict(state))
 
     def peek(self, trade: Any) -> PositionState | None:
@@ -65,3 +81,4 @@ class StateStore:
     def clear(self) -> None:
         """Drop the cache (a new backtest started)."""
         self._cache.clear()
+        self._rejected.clear()

@@ -92,9 +92,22 @@ def stake_for_amount(amount: float, trade: Any, step: float | None) -> float:
     return -wanted * float(trade.stake_amount) / float(trade.amount)
 
 
+def booked_amount(order: Any) -> float:
+    """Return the base amount freqtrade books for a filled order: filled less a fee taken in
+    the base currency (``recalc_trade_from_orders`` uses ``safe_amount_after_fee``)."""
+    return float(order.safe_amount_after_fee or 0.0)
+
+
 def filled_orders(trade: Any) -> list[Any]:
-    """Return the trade's orders that filled (in part or whole), oldest first."""
-    orders = [order for order in trade.orders if (order.safe_filled or 0) > 0]
+    """Return the trade's orders that filled (in part or whole) and are done, oldest first.
+
+    An order still open is left out even when it filled in part: freqtrade books it in
+    ``trade.amount`` only once it is closed or cancelled (``recalc_trade_from_orders``), and
+    then calls ``order_filled`` for it; counting it earlier would count it twice.
+    """
+    orders = [
+        order for order in trade.orders if (order.safe_filled or 0) > 0 and not order.ft_is_open
+    ]
     return sorted(orders, key=lambda order: order.order_filled_utc or order.order_date_utc)
 
 
@@ -103,8 +116,14 @@ def is_entry(order: Any, trade: Any) -> bool:
     return bool(order.ft_order_side == trade.entry_side)
 
 
-def exit_fill_kind(tag: str | None) -> tuple[FillKind, tuple[int, ...]]:
-    """Classify an exit order by its tag: take-profit legs, loss guard, stop or other."""
+def exit_fill_kind(tag: str | None, side: str | None = None) -> tuple[FillKind, tuple[int, ...]]:
+    """Classify an exit order by its tag: take-profit legs, loss guard, stop or other.
+
+    :param side: the order's ``ft_order_side``; a stoploss-on-exchange order (``stoploss``)
+        carries no tag and is always a stop
+    """
+    if side == "stoploss":
+        return FillKind.STOP, ()
     legs = legs_from_tag(tag)
     if legs is not None:
         return FillKind.TAKE_PROFIT, legs
@@ -139,7 +158,7 @@ def opening_from_trade(
 
 def fill_from_order(order: Any, trade: Any, *, stop_reason: str = "") -> Fill:
     """Return the core fill for one filled freqtrade order."""
-    filled = float(order.safe_filled or 0.0)
+    filled = booked_amount(order)
     price = float(order.safe_price or order.ft_price or trade.open_rate)
     if is_entry(order, trade):
         return Fill(
@@ -150,7 +169,7 @@ def fill_from_order(order: Any, trade: Any, *, stop_reason: str = "") -> Fill:
             entry_price_after=float(trade.open_rate),
             amount_step=amount_step(trade),
         )
-    kind, legs = exit_fill_kind(order.ft_order_tag)
+    kind, legs = exit_fill_kind(order.ft_order_tag, order.ft_order_side)
     reason = stop_reason if kind is FillKind.STOP else (order.ft_order_tag or "")
     return Fill(
         kind=kind,

@@ -160,12 +160,19 @@ def tp_partial_fill(
     )
 
 
-def tp_size_decision(pair: str, side: Side, legs: Sequence[int], detail: str) -> BrainEvent:
-    """An explicit decision about an amount the exchange would refuse (SPEC §4.3)."""
+def tp_size_decision(
+    pair: str, side: Side, legs: Sequence[int], detail: str, *, decision: str | None = None
+) -> BrainEvent:
+    """An explicit decision about an amount the exchange would refuse (SPEC §4.3).
+
+    :param decision: a stable name of the decision (``merged``, ``close_remainder``, ...); the
+        line is written once per position and decision, not again each time the amounts in
+        ``detail`` move with the price (live evaluates every few seconds)
+    """
     return BrainEvent(
         tag=LogTag.TP_TRIGGER,
         level=Level.WARNING,
-        key=f"tp_size:{legs_label(legs)}:{detail}",
+        key=f"tp_size:{legs_label(legs)}:{decision or detail}",
         message=f"⚠️ {_who(pair, side)}: {legs_label(legs)} {detail}",
     )
 

@@ -202,6 +202,7 @@ def evaluate_ladder(
                 legs,
                 f"would leave {ev.fmt_amount(leftover)} below the minimum remainder "
                 f"{ev.fmt_amount(snapshot.min_remaining_amount)}: closing the whole remainder",
+                decision="close_remainder",
             )
         )
         close_all = True
@@ -214,6 +215,7 @@ def evaluate_ladder(
                     legs,
                     f"size {ev.fmt_amount(request)} below the exchange minimum "
                     f"{ev.fmt_amount(snapshot.min_order_amount)}: merged into TP{legs[-1] + 1}",
+                    decision="merged",
                 )
             )
             return None, tuple(notes)
@@ -225,6 +227,7 @@ def evaluate_ladder(
                 f"size {ev.fmt_amount(request)} below the exchange minimum "
                 f"{ev.fmt_amount(snapshot.min_order_amount)} on the last level: closing the whole "
                 "remainder",
+                decision="last_level",
             )
         )
         close_all = True
@@ -237,6 +240,7 @@ def evaluate_ladder(
                 legs,
                 f"remainder {ev.fmt_amount(amount)} is below the exchange minimum "
                 f"{ev.fmt_amount(snapshot.min_order_amount)} and cannot be sold: left to the stop",
+                decision="unsellable",
             )
         )
         return None, tuple(notes)

@@ -3,6 +3,8 @@
 - ``exit-brain backtest``: offline backtest of the sample strategy on the shipped data (spot,
   and futures with shorts), freqtrade's report, then the exit-brain summary;
 - ``exit-brain report PATH``: the summary of a backtest export (zip/json) or trade database;
+- ``exit-brain compare``: the same backtest with the brain on, off, and each feature off;
+- ``exit-brain plot EXPORT --pair PAIR``: an HTML chart of a pair's trades (or one trade);
 - ``exit-brain ft ARGS``: any freqtrade command, offline (markets from the shipped snapshot).
 """
 
@@ -19,6 +21,11 @@ MARKETS = {
     "spot": ("config.json", "20180110-20180130"),
     "futures": ("config-futures.json", "20211115-20211122"),
 }
+LADDER_OFF_HELP = (
+    "SPEC has no switch for the ladder: 'ladder off' puts its levels out of reach "
+    "(tp_distances 0.96-0.99, tp_atr_multipliers null), so no take-profit fills and the "
+    "ratchet never moves either"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,9 +50,46 @@ def _parser() -> argparse.ArgumentParser:
         "(trade databases; exports carry their own)",
     )
     report.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _compare_parser(commands)
+    _plot_parser(commands)
     ft = commands.add_parser("ft", help="run a freqtrade command offline", add_help=False)
     ft.add_argument("args", nargs=argparse.REMAINDER)
     return parser
+
+
+def _compare_parser(commands: Any) -> None:
+    compare = commands.add_parser(
+        "compare",
+        help="backtest with the brain on, off, and each feature off, side by side",
+        description="Backtest the same strategy and data (offline) with the brain on, off, "
+        "ratchet off, loss guard off and ladder off, and print them side by side. "
+        + LADDER_OFF_HELP
+        + ". Loss-guard saves: trades the guard closed whose (pair, open_date) trade without "
+        "the guard ended lower; loss avoided: the profit difference summed over matched fires.",
+    )
+    compare.add_argument("--market", choices=["spot", "futures"], default="spot")
+    compare.add_argument("--config", type=Path, help="config file (default: the market's)")
+    compare.add_argument("--strategy", default=SAMPLE_STRATEGY)
+    compare.add_argument("--userdir", type=Path, default=Path("user_data"))
+    compare.add_argument("--timerange", help="freqtrade timerange (default: the shipped data)")
+    compare.add_argument("--json", action="store_true", help="print the rows as JSON")
+
+
+def _plot_parser(commands: Any) -> None:
+    plot = commands.add_parser(
+        "plot",
+        help="HTML chart of a pair's trades (or one trade) from a backtest export",
+        description="Candles, entries, TP levels, each partial fill, the stop stepping at "
+        "each ratchet, the loss-guard price and the final exit, as a self-contained HTML file.",
+    )
+    plot.add_argument("export", type=Path, help="backtest export: .zip, .json or results folder")
+    plot.add_argument("--pair", required=True, help="e.g. ETH/BTC or XRP/USDT:USDT")
+    plot.add_argument("--trade", type=int, help="the pair's N-th trade in the export (from 1)")
+    plot.add_argument("--strategy", help="strategy of the export (default: its first)")
+    plot.add_argument(
+        "--datadir", type=Path, help="candle data (default: the export's, or user_data/data/…)"
+    )
+    plot.add_argument("--out", type=Path, help="HTML file (default: user_data/plot/…)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_freqtrade(list(args.args))
     if args.command == "report":
         return _report(args.path, args.config, as_json=args.json)
+    if args.command == "compare":
+        return _compare(args)
+    if args.command == "plot":
+        return _plot(args)
     return _backtest(args)
 
 
@@ -65,22 +113,28 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _report(path: Path, config_path: Path | None, *, as_json: bool) -> int:
-    from exit_brain_plugin.reports.analysis import summarize
-    from exit_brain_plugin.reports.sources import ReportInputError, load_backtest, load_database
+def _read_config(config_path: Path | None) -> dict[str, Any] | None:
+    if config_path is None:
+        return None
+    from exit_brain_plugin.reports.sources import ReportInputError
 
     try:
-        config: dict[str, Any] | None = None
-        if config_path is not None:
-            config = json.loads(config_path.read_text())
-        if path.is_file() and path.suffix in (".sqlite", ".db", ".sqlite3"):
-            sets = load_database(path, config)
-        else:
-            sets = load_backtest(path)
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ReportInputError(f"{config_path}: not a readable JSON config ({error})") from error
+    if not isinstance(config, dict):
+        raise ReportInputError(f"{config_path}: not a freqtrade config (not a JSON object)")
+    return config
+
+
+def _report(path: Path, config_path: Path | None, *, as_json: bool) -> int:
+    from exit_brain_plugin.reports.analysis import summarize
+    from exit_brain_plugin.reports.sources import ReportInputError, load_any
+
+    try:
+        sets = load_any(path, _read_config(config_path))
     except ReportInputError as error:
         return _fail(str(error))
-    except (OSError, ValueError) as error:
-        return _fail(f"{config_path}: {error}")
     _print(
         [(trade_set.name, summarize(trade_set.trades, trade_set.config)) for trade_set in sets],
         as_json=as_json,
@@ -96,6 +150,67 @@ def _print(summaries: list[tuple[str, Any]], *, as_json: bool) -> None:
 
     for name, summary in summaries:
         render_summary(name, summary)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from exit_brain_plugin.reports.compare import compare_runs, run_variants
+    from exit_brain_plugin.reports.sources import ReportInputError
+
+    config_file, timerange = MARKETS[args.market]
+    config_path = args.config or Path(config_file)
+    if not config_path.is_file():
+        return _fail(f"{config_path}: no such config file (run from the repository root)")
+    try:
+        runs, base = run_variants(
+            config_file=config_path,
+            strategy=args.strategy,
+            timerange=args.timerange or (None if args.config else timerange),
+            userdir=args.userdir,
+            progress=lambda label: print(f"exit-brain: backtesting {label} ...", file=sys.stderr),
+        )
+    except ReportInputError as error:
+        return _fail(str(error))
+    rows = compare_runs(runs)
+    title = f"{args.strategy} {config_path.name} {base.get('timerange') or ''}".strip()
+    if args.json:
+        print(json.dumps({"title": title, "rows": [row.to_json() for row in rows]}, indent=2))
+        return 0
+    from exit_brain_plugin.reports.render import render_comparison
+
+    render_comparison(title, rows, str(base.get("stake_currency", "")))
+    print(f"ladder off: {LADDER_OFF_HELP}.")
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from exit_brain_plugin.reports.plot import (
+        DEFAULT_DATADIR,
+        build_figure,
+        load_candles,
+        select,
+        write_html,
+    )
+    from exit_brain_plugin.reports.sources import ReportInputError, load_backtest
+
+    try:
+        sets = load_backtest(args.export)
+        names = [trade_set.name for trade_set in sets]
+        chosen = (
+            next((s for s in sets if s.name == args.strategy), None) if args.strategy else sets[0]
+        )
+        if chosen is None:
+            return _fail(f"{args.export}: no strategy {args.strategy} (has: {', '.join(names)})")
+        request = select(chosen, args.pair, args.trade)
+        datadir = args.datadir or Path(chosen.raw_config.get("datadir") or DEFAULT_DATADIR)
+        candles = load_candles(request, datadir)
+    except ReportInputError as error:
+        return _fail(str(error))
+    name = args.pair.replace("/", "_").replace(":", "_")
+    suffix = f"-trade{args.trade}" if args.trade else ""
+    out = args.out or Path("user_data") / "plot" / f"exit-brain-{name}{suffix}.html"
+    write_html(build_figure(request, candles), out)
+    print(f"exit-brain: wrote {out} ({len(request.trades)} trade(s) of {args.pair})")
+    return 0
 
 
 def _backtest(args: argparse.Namespace) -> int:

@@ -2,13 +2,21 @@
 
 Every failure raises :class:`ReportInputError` with a one-line message naming the path and what
 was wrong, so that the command line can print it without a traceback.
+
+Exports carry no market precision: the price and amount steps of each pair come from the
+offline markets snapshot (``$EXIT_BRAIN_MARKETS``, ``./user_data/markets/binance-markets.json``
+or the repository's copy), as in the backtest itself. Trade databases store them per trade.
 """
 
 import json
+import math
+import os
 import sqlite3
 import zipfile
+import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,26 +25,79 @@ from exit_brain_plugin.core.config import BrainConfig
 from exit_brain_plugin.reports.analysis import OrderRecord, TradeRecord, trades_of
 
 
+MARKETS_ENV = "EXIT_BRAIN_MARKETS"
+MARKETS_RELPATH = Path("user_data") / "markets" / "binance-markets.json"
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+DATABASE_SUFFIXES = frozenset({".sqlite", ".sqlite3", ".db"})
+# ccxt precision modes (ccxt.base.decimal_to_precision): 2 = decimal places, 4 = tick size.
+_DECIMAL_PLACES = 2
+
+Steps = dict[str, tuple[float | None, float | None]]
+
+
 class ReportInputError(Exception):
     """The input cannot be read as freqtrade trades."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TradeSet:
-    """The trades of one strategy, and the brain settings they ran with."""
+    """The trades of one strategy, and the brain settings they ran with.
+
+    :param result: the strategy's whole result dict of a backtest export (empty otherwise)
+    :param raw_config: the freqtrade config the trades ran with, when the source holds it
+    """
 
     name: str
     trades: list[TradeRecord]
     config: BrainConfig
     source: str
+    result: dict[str, Any] = field(default_factory=dict)
+    raw_config: dict[str, Any] = field(default_factory=dict)
 
 
-def _config_of(raw_config: Mapping[str, Any] | None, where: str) -> BrainConfig:
+def brain_config(raw_config: Mapping[str, Any] | None, where: str) -> BrainConfig:
+    """Return the validated ``exit_brain`` settings of a freqtrade config."""
     section = (raw_config or {}).get("exit_brain", {})
     try:
         return parse_config(section)
     except ConfigError as error:
         raise ReportInputError(f"{where}: its exit_brain settings are invalid: {error}") from error
+
+
+def markets_snapshot_path() -> Path | None:
+    """Return the markets snapshot the offline backtests use, or None when there is none."""
+    env = os.environ.get(MARKETS_ENV)
+    candidates = (
+        [Path(env)] if env else [Path.cwd() / MARKETS_RELPATH, _REPO_ROOT / MARKETS_RELPATH]
+    )
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def market_steps(path: Path | None = None) -> Steps:
+    """Return (price step, amount step) per pair from a markets snapshot ({} when unreadable)."""
+    path = path or markets_snapshot_path()
+    if path is None:
+        return {}
+    try:
+        markets = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    steps: Steps = {}
+    for symbol, market in markets.items() if isinstance(markets, dict) else ():
+        precision = market.get("precision", {}) if isinstance(market, dict) else {}
+        contract = float(market.get("contractSize") or 1.0)
+        price, amount = _step(precision.get("price")), _step(precision.get("amount"))
+        steps[symbol] = (price, None if amount is None else amount * contract)
+    return steps
+
+
+def _step(value: Any, mode: int | None = None) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value) or value <= 0:
+        return None
+    return float(10.0**-value) if mode == _DECIMAL_PLACES else float(value)
 
 
 def resolve_export(path: Path) -> Path:
@@ -45,11 +106,50 @@ def resolve_export(path: Path) -> Path:
         last = path / ".last_result.json"
         if not last.is_file():
             raise ReportInputError(f"{path}: no .last_result.json in this folder; pass a file")
-        name = json.loads(last.read_text()).get("latest_backtest")
+        try:
+            name = json.loads(last.read_text()).get("latest_backtest")
+        except (OSError, ValueError, AttributeError) as error:
+            raise ReportInputError(f"{last}: unreadable ({error})") from error
         if not name:
             raise ReportInputError(f"{last}: names no latest_backtest")
         return path / name
     return path
+
+
+def is_database(path: Path) -> bool:
+    """Return True when ``path`` is an SQLite file (a freqtrade trade database or not)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def load_any(path: Path, config: Mapping[str, Any] | None = None) -> list[TradeSet]:
+    """Return the trade sets of an export (zip/json/folder) or a trade database."""
+    if not path.exists():
+        raise ReportInputError(f"{path}: no such file or folder")
+    if path.is_file() and (is_database(path) or path.suffix in DATABASE_SUFFIXES):
+        return load_database(path, config)
+    return load_backtest(path)
+
+
+def _read_export(path: Path) -> tuple[Any, dict[str, Any] | None]:
+    config: dict[str, Any] | None = None
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            main = [n for n in names if n.endswith(".json") and not n.endswith("_config.json")]
+            conf = [n for n in names if n.endswith("_config.json")]
+            if not main:
+                raise ReportInputError(f"{path}: the zip holds no backtest result json")
+            content = json.loads(archive.read(main[0]))
+            if conf:
+                config = json.loads(archive.read(conf[0]))
+        return content, config
+    if path.suffix == ".zip":
+        raise ReportInputError(f"{path}: not a readable zip file")
+    return json.loads(path.read_text(encoding="utf-8")), None
 
 
 def load_backtest(path: Path) -> list[TradeSet]:
@@ -57,35 +157,34 @@ def load_backtest(path: Path) -> list[TradeSet]:
     path = resolve_export(path)
     if not path.is_file():
         raise ReportInputError(f"{path}: no such file")
-    config: Mapping[str, Any] | None = None
     try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                names = archive.namelist()
-                main = [n for n in names if n.endswith(".json") and not n.endswith("_config.json")]
-                conf = [n for n in names if n.endswith("_config.json")]
-                if not main:
-                    raise ReportInputError(f"{path}: the zip holds no backtest result json")
-                content = json.loads(archive.read(main[0]))
-                if conf:
-                    config = json.loads(archive.read(conf[0]))
-        else:
-            content = json.loads(path.read_text())
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise ReportInputError(f"{path}: not a readable backtest export ({error})") from error
+        content, config = _read_export(path)
+    except (OSError, ValueError, zipfile.BadZipFile, zlib.error, EOFError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ReportInputError(f"{path}: not a readable backtest export ({reason})") from error
     strategies = content.get("strategy") if isinstance(content, dict) else None
     if not isinstance(strategies, dict) or not strategies:
         raise ReportInputError(f"{path}: not a freqtrade backtest result (no 'strategy' key)")
-    brain = _config_of(config, str(path))
+    brain = brain_config(config, str(path))
+    steps = market_steps()
     sets = []
     for name, result in strategies.items():
         try:
-            trades = trades_of(result["trades"])
-        except (KeyError, TypeError, ValueError) as error:
+            trades = trades_of(result["trades"], steps)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise ReportInputError(
-                f"{path}: strategy {name} has malformed trades ({error})"
+                f"{path}: strategy {name} has malformed trades ({error!r})"
             ) from error
-        sets.append(TradeSet(name=name, trades=trades, config=brain, source=str(path)))
+        sets.append(
+            TradeSet(
+                name=name,
+                trades=trades,
+                config=brain,
+                source=str(path),
+                result=result,
+                raw_config=dict(config or {}),
+            )
+        )
     return sets
 
 
@@ -101,56 +200,93 @@ def load_database(path: Path, config: Mapping[str, Any] | None = None) -> list[T
         trades = _read_trades(connection)
     except sqlite3.Error as error:
         raise ReportInputError(f"{path}: not a freqtrade trade database ({error})") from error
+    except (TypeError, ValueError, IndexError, KeyError) as error:
+        raise ReportInputError(f"{path}: malformed trade rows ({error})") from error
     finally:
         connection.close()
     if not trades:
         raise ReportInputError(f"{path}: the database holds no trades")
     return [
         TradeSet(
-            name=path.stem, trades=trades, config=_config_of(config, str(path)), source=str(path)
+            name=path.stem,
+            trades=trades,
+            config=brain_config(config, str(path)),
+            source=str(path),
+            raw_config=dict(config or {}),
         )
     ]
 
 
+def _timestamp_ms(value: Any) -> int:
+    if not value:
+        return 0
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return 0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # freqtrade stores naive UTC
+    return int(moment.timestamp() * 1000)
+
+
+def _col(row: sqlite3.Row, key: str) -> Any:
+    """Return a column, or None where an older schema does not have it."""
+    return row[key] if key in row.keys() else None  # noqa: SIM118 - sqlite3.Row has no __contains__ for keys
+
+
+def _order_record(row: sqlite3.Row, entry_side: str | None) -> OrderRecord:
+    side = row["ft_order_side"]
+    remaining = _col(row, "remaining")
+    return OrderRecord(
+        # stoploss-on-exchange orders carry no tag: they are stop exits
+        tag="stoploss_on_exchange" if side == "stoploss" else (row["ft_order_tag"] or ""),
+        is_entry=side == entry_side,
+        amount=float(row["filled"]),
+        price=float(row["average"] or row["price"] or _col(row, "ft_price") or 0.0),
+        timestamp_ms=_timestamp_ms(_col(row, "order_filled_date") or row["order_date"]),
+        complete=row["status"] == "closed" or not remaining or remaining <= 0,
+    )
+
+
 def _read_trades(connection: sqlite3.Connection) -> list[TradeRecord]:
     connection.row_factory = sqlite3.Row
-    rows = connection.execute(
-        "SELECT id, pair, is_short, leverage, open_rate, open_date, close_date, close_profit, "
-        "close_profit_abs, realized_profit, exit_reason FROM trades ORDER BY id"
-    ).fetchall()
-    entry_sides = {row["id"]: "sell" if row["is_short"] else "buy" for row in rows}
+    rows = connection.execute("SELECT * FROM trades ORDER BY id").fetchall()
+    entry_sides = {row["id"]: "sell" if _col(row, "is_short") else "buy" for row in rows}
     orders: dict[int, list[OrderRecord]] = {}
     for row in connection.execute(
-        "SELECT ft_trade_id, ft_order_side, ft_order_tag, filled, average, price "
-        "FROM orders WHERE filled > 0 ORDER BY id"
+        "SELECT * FROM orders WHERE filled > 0 AND ft_is_open = 0 ORDER BY id"
     ):
-        trade_orders = orders.setdefault(row["ft_trade_id"], [])
-        trade_orders.append(
-            OrderRecord(
-                tag=row["ft_order_tag"] or "",
-                is_entry=row["ft_order_side"] == entry_sides.get(row["ft_trade_id"]),
-                amount=float(row["filled"]),
-                price=float(row["average"] or row["price"] or 0.0),
-                timestamp_ms=len(trade_orders),  # rows come in id order: their sequence
-            )
+        orders.setdefault(row["ft_trade_id"], []).append(
+            _order_record(row, entry_sides.get(row["ft_trade_id"]))
         )
     states = _read_states(connection)
     records = []
     for row in rows:
         state = states.get(row["id"])
+        mode = _col(row, "precision_mode_price") or _col(row, "precision_mode")
+        amount_step = _step(_col(row, "amount_precision"), _col(row, "precision_mode"))
+        contract = float(_col(row, "contract_size") or 1.0)
         records.append(
             TradeRecord(
                 pair=row["pair"],
-                is_short=bool(row["is_short"]),
-                leverage=float(row["leverage"] or 1),
+                is_short=bool(_col(row, "is_short")),
+                leverage=float(_col(row, "leverage") or 1),
                 open_rate=float(row["open_rate"]),
                 open_date=str(row["open_date"]),
                 close_date=row["close_date"],
                 profit_ratio=float(row["close_profit"] or 0.0),
                 profit_abs=float(row["close_profit_abs"] or row["realized_profit"] or 0.0),
                 exit_reason=row["exit_reason"] or "",
-                orders=tuple(orders.get(row["id"], [])),
+                orders=tuple(sorted(orders.get(row["id"], []), key=lambda o: o.timestamp_ms)),
                 sl_reason=_stop_reason(state),
+                initial_stop_price=float(_col(row, "initial_stop_loss") or 0.0) or None,
+                is_open=bool(row["is_open"]),
+                close_rate=float(row["close_rate"]) if row["close_rate"] else None,
+                fee_open=float(row["fee_open"] or 0.0),
+                fee_close=float(row["fee_close"] or 0.0),
+                price_step=_step(_col(row, "price_precision"), mode),
+                amount_step=None if amount_step is None else amount_step * contract,
+                stored_state=state,
             )
         )
     return records
@@ -174,6 +310,6 @@ def _read_states(connection: sqlite3.Connection) -> dict[int, Any]:
     for row in rows:
         try:
             states[row["ft_trade_id"]] = from_json_dict(json.loads(row["cd_value"]))
-        except (ValueError, StateError):
+        except (ValueError, TypeError, StateError):
             continue
     return states

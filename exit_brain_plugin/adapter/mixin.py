@@ -21,6 +21,7 @@ reaches freqtrade (FREQTRADE_NOTES.md):
 """
 
 import copy
+import functools
 import logging
 import math
 from collections.abc import Sequence
@@ -84,6 +85,14 @@ _OWNED = (
     "bot_loop_start",
     "ft_bot_start",
 )
+# Callbacks whose trade copy backtests skip when the host does not implement them.
+_UNCOPIED = (
+    "custom_exit",
+    "custom_stoploss",
+    "adjust_trade_position",
+    "order_filled",
+    "custom_exit_price",
+)
 _OPTIMIZE_MODES = (RunMode.BACKTEST, RunMode.HYPEROPT)
 # Hyperoptable settings (space "exitbrain"): parameter name -> setting it overrides.
 _PARAMETERS = {
@@ -134,6 +143,8 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             suffix=" [OBSERVE: not executed]" if observe else "",
         )
         self._eb_last_loop: datetime | None = None
+        self._eb_guard_cache: dict[str, tuple[tuple[Any, ...], float | None]] = {}
+        self._eb_last_evaluation: dict[str, tuple[tuple[Any, ...], _Evaluation]] = {}
         self._eb_host_exit_type = "market"
         self._eb_host_stoploss = _next_definition(type(self), "custom_stoploss") is not IStrategy
 
@@ -193,11 +204,23 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         else:
             self._eb_host_exit_type = self.order_types.get("exit", "limit")
         super().ft_bot_start(**kwargs)
+        if self.eb_config.enabled and self.eb_is_backtest:
+            self._eb_skip_trade_copies()
         logger.info(initialized(self.eb_mode_label()).render())
         logger.info(
             "[EXIT_BRAIN_EXECUTOR] Settings: %s",
             ", ".join(f"{key}={value}" for key, value in self.eb_config.to_dict().items()),
         )
+
+    def _eb_skip_trade_copies(self) -> None:
+        # freqtrade deep-copies the trade for every call of a callback the strategy implements
+        # (strategy_wrapper.py: skipped when the method's qualname starts with "IStrategy."),
+        # about 70 % of a backtest's time (docs/performance.md). The brain never changes the
+        # trade, so in backtests and hyperopt (never live) the callbacks the host strategy
+        # does not implement itself get that qualname. A host callback keeps its copy.
+        for name in _UNCOPIED:
+            if _next_definition(type(self), name) is IStrategy:
+                setattr(self, name, _uncopied(getattr(self, name), name))
 
     def eb_check_freqtrade_settings(self) -> None:
         """Refuse a config that turns off what the brain needs (SPEC §6, STYLE §5.6).
@@ -249,6 +272,8 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             if self._eb_last_loop is not None and current_time <= self._eb_last_loop:
                 self.eb_store.clear()
                 self.eb_sink.clear()
+                self._eb_guard_cache.clear()
+                self._eb_last_evaluation.clear()
             self._eb_last_loop = current_time
         super().bot_loop_start(current_time=current_time, **kwargs)
 
@@ -366,8 +391,26 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         config = self.eb_config
         if not config.loss_guard_enabled or trade.amount <= 0:
             return None
-        price = float(trade.calc_close_rate_for_roi(-config.max_unrealized_loss_pct / 100.0))
-        return price if math.isfinite(price) and price > 0 else None
+        # calc_close_rate_for_roi is exact decimal arithmetic, the dearest part of a call:
+        # compute it again only when something it depends on changed.
+        inputs = (
+            trade.open_rate,
+            trade.amount,
+            trade.leverage,
+            trade.funding_fees,
+            config.max_unrealized_loss_pct,
+        )
+        position = position_key(trade)
+        cached = self._eb_guard_cache.get(position)
+        if cached is not None and cached[0] == inputs:
+            return cached[1]
+        price: float | None = float(
+            trade.calc_close_rate_for_roi(-config.max_unrealized_loss_pct / 100.0)
+        )
+        if price is None or not math.isfinite(price) or price <= 0:
+            price = None
+        self._eb_guard_cache[position] = (inputs, price)
+        return price
 
     def _eb_snapshot(self, trade: Any, rate: float, profit: float) -> MarketSnapshot:
         market = self._eb_market(trade.pair)
@@ -412,6 +455,29 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
 
     def _eb_evaluate(
         self, trade: Any, rate: float, profit: float, plan: Sequence[TpLevel] | None = None
+    ) -> _Evaluation | None:
+        if not self.eb_is_backtest:
+            return self._eb_evaluate_now(trade, rate, profit, plan)
+        # Backtests evaluate twice at the same candle open (adjust_trade_position, then
+        # custom_exit); the evaluation is idempotent, so the second reuses the first.
+        position = position_key(trade)
+        seen = self._eb_last_evaluation.get(position)
+        if seen is not None and seen[0] == self._eb_evaluation_key(trade, rate, profit, plan):
+            return seen[1]
+        result = self._eb_evaluate_now(trade, rate, profit, plan)
+        if result is not None:
+            key = self._eb_evaluation_key(trade, rate, profit, plan)
+            self._eb_last_evaluation[position] = (key, result)
+        return result
+
+    def _eb_evaluation_key(
+        self, trade: Any, rate: float, profit: float, plan: Sequence[TpLevel] | None
+    ) -> tuple[Any, ...]:
+        stored = self.eb_store.peek(trade)
+        return (rate, profit, None if plan is None else tuple(plan), trade.amount, id(stored))
+
+    def _eb_evaluate_now(
+        self, trade: Any, rate: float, profit: float, plan: Sequence[TpLevel] | None
     ) -> _Evaluation | None:
         state = self.eb_state(trade)
         if state is None:
@@ -755,6 +821,17 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 except Exception:
                     self._eb_error("should_exit", trade)
         return exits
+
+
+def _uncopied(method: Any, name: str) -> Any:
+    """Return ``method`` under a qualname for which freqtrade passes the trade uncopied."""
+
+    @functools.wraps(method)
+    def callback(*args: Any, **kwargs: Any) -> Any:
+        return method(*args, **kwargs)
+
+    callback.__qualname__ = f"IStrategy.{name}"
+    return callback
 
 
 def _is_resting(trade: Any, tag: str, amount: float, price: float | None) -> bool:

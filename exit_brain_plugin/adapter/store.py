@@ -64,9 +64,17 @@ class StateStore:
         return state
 
     def save(self, trade: Any, state: PositionState, *, persist: bool = True) -> None:
-        """Store ``state``; with ``persist=False`` only the cache is updated (backtests)."""
+        """Store ``state`` in the trade's custom data.
+
+        Backtests keep states in the cache and write custom data only when a fill closes the
+        position: freqtrade scans all its rows on every write (persistence/custom_data.py),
+        and nothing reads them during the backtest. ``persist=False`` also keeps a live write
+        back (unused live: there is no cache).
+        """
         if self.use_cache:
             self._cache[position_key(trade)] = state
+            closing = state.exit_kind is not None or state.remaining_size <= 0
+            persist = persist and closing
         if persist or not self.use_cache:
             key = position_key(trade)
             if key in self._rejected:

@@ -4,6 +4,7 @@ import copy
 import logging
 
 import pytest
+from freqtrade.enums import RunMode
 from freqtrade.exceptions import ConfigurationError, OperationalException
 from freqtrade.resolvers import StrategyResolver
 from freqtrade.strategy import IStrategy
@@ -135,3 +136,24 @@ def test_partial_exit_stake_gives_back_the_amount_after_freqtrade_truncation(
     assert int(back / step + 1e-9) * step == pytest.approx(expected)
     if amount >= trade.amount:
         assert stake == -trade.stake_amount
+
+
+def test_backtests_pass_the_trade_uncopied_to_the_brain_callbacks_only():
+    strategy = _load(make_config())
+    strategy.ft_bot_start()
+    for name in (
+        "custom_exit",
+        "custom_stoploss",
+        "adjust_trade_position",
+        "order_filled",
+        "custom_exit_price",
+    ):
+        # strategy_wrapper.py deep-copies the trade unless the qualname starts with IStrategy.
+        assert getattr(strategy, name).__qualname__ == f"IStrategy.{name}"
+
+
+def test_trade_mode_keeps_freqtrades_trade_copy():
+    config = make_config() | {"runmode": RunMode.DRY_RUN}
+    strategy = _load(config)
+    strategy.ft_bot_start()
+    assert strategy.custom_exit.__qualname__ == "ExitBrainMixin.custom_exit"

@@ -153,7 +153,7 @@ def _print(summaries: list[tuple[str, Any]], *, as_json: bool) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from exit_brain_plugin.reports.compare import compare_runs, run_variants
+    from exit_brain_plugin.adapter.compare import compare_runs, run_variants
     from exit_brain_plugin.reports.sources import ReportInputError
 
     config_file, timerange = MARKETS[args.market]
@@ -183,7 +183,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from exit_brain_plugin.reports.plot import (
+    from exit_brain_plugin.adapter.plot import (
         DEFAULT_DATADIR,
         build_figure,
         load_candles,

@@ -11,7 +11,7 @@ def _at(hour: int, day: int = 3) -> datetime:
 
 
 def _figure(hand_built, trade: int):
-    from exit_brain_plugin.reports.plot import build_figure, load_candles, select
+    from exit_brain_plugin.adapter.plot import build_figure, load_candles, select
     from exit_brain_plugin.reports.sources import load_backtest
 
     (trade_set,) = load_backtest(hand_built["zips"]["on"])

@@ -44,7 +44,7 @@ def test_compare_on_the_shipped_futures_data_matches_freqtrades_own_figures(
 ):
     from rich.console import Console
 
-    from exit_brain_plugin.reports.compare import compare_runs, run_variants
+    from exit_brain_plugin.adapter.compare import compare_runs, run_variants
     from exit_brain_plugin.reports.render import render_comparison
 
     monkeypatch.chdir(REPO)

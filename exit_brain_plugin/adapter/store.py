@@ -44,9 +44,10 @@ class StateStore:
         :raises StateError: when what is stored cannot be trusted
         """
         if self.use_cache:
-            cached = self._cache.get(position_key(trade))
-            if cached is not None:
-                return cached
+            # Backtests: every state saved since the backtest started is in the cache, and
+            # freqtrade's custom data started empty with it; a miss means "no state" (and
+            # reading custom data would scan every row of every trade).
+            return self._cache.get(position_key(trade))
         try:
             raw = trade.get_custom_data(self.key)
         except (ValueError, TypeError) as error:  # undecodable JSON or a foreign type

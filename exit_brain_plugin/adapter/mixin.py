@@ -404,11 +404,8 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         cached = self._eb_guard_cache.get(position)
         if cached is not None and cached[0] == inputs:
             return cached[1]
-        price: float | None = float(
-            trade.calc_close_rate_for_roi(-config.max_unrealized_loss_pct / 100.0)
-        )
-        if price is None or not math.isfinite(price) or price <= 0:
-            price = None
+        rate = float(trade.calc_close_rate_for_roi(-config.max_unrealized_loss_pct / 100.0))
+        price = rate if math.isfinite(rate) and rate > 0 else None
         self._eb_guard_cache[position] = (inputs, price)
         return price
 

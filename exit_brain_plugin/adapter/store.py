@@ -60,8 +60,6 @@ class StateStore:
         except StateError:
             self._rejected.add(position_key(trade))
             raise
-        if self.use_cache:
-            self._cache[position_key(trade)] = state
         return state
 
     def save(self, trade: Any, state: PositionState, *, persist: bool = True) -> None:

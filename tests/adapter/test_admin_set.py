@@ -1,0 +1,204 @@
+"""``exit-brain set`` on the config file: parsing, validation, atomic write, API address.
+
+The REST side (reload, credentials, another bot, no server) is tested against freqtrade's real
+API server in tests/live/test_exit_brain_set.py.
+"""
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from exit_brain_plugin.adapter import admin
+from exit_brain_plugin.adapter.admin import (
+    ApiTarget,
+    SetError,
+    api_target,
+    apply_assignments,
+    parse_assignments,
+)
+from exit_brain_plugin.cli import main
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _config(tmp_path: Path, indent: int = 2, **changes) -> Path:
+    data = json.loads((REPO / "config.json").read_text(encoding="utf-8"))
+    data.update(changes)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data, indent=indent) + "\n", encoding="utf-8")
+    return path
+
+
+def _run(capsys, path: Path, *items: str) -> tuple[int, str, str]:
+    code = main(["set", *items, "--config", str(path), "--no-reload"])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+INVALID = {
+    "fraction above 1": (
+        "tp_profile=[0.25,0.25,1.5]",
+        "exit_brain.tp_profile[2] must be in (0, 1], was 1.5",
+    ),
+    "unknown mode": ("mode=shadow", 'exit_brain.mode must be one of "act", "observe"'),
+    "unknown key": ("max_loss=5", "exit_brain.max_loss is not a known setting (was 5)"),
+    "NaN threshold": (
+        "max_unrealized_loss_pct=NaN",
+        "exit_brain.max_unrealized_loss_pct must be a finite number in (0, 100], was nan",
+    ),
+    "threshold 0": ("max_unrealized_loss_pct=0", "exit_brain.max_unrealized_loss_pct must be in"),
+    "text for a switch": ("enabled=yes", "exit_brain.enabled must be true or false, was 'yes'"),
+    "distances not increasing": (
+        "tp_distances=[0.02,0.01,0.04]",
+        "exit_brain.tp_distances[1] must be greater than exit_brain.tp_distances[0]",
+    ),
+    "levels of another length": (
+        "tp_profile=[0.5,0.5]",
+        "exit_brain.tp_distances must have one entry per tp_profile level (2)",
+    ),
+    "dotted key through a value": (
+        "enabled.x=1",
+        "exit_brain.enabled is true, not an object: cannot set exit_brain.enabled.x",
+    ),
+    "no equals sign": ("max_unrealized_loss_pct", "'max_unrealized_loss_pct' is not KEY=VALUE"),
+}
+
+
+@pytest.mark.parametrize("case", list(INVALID), ids=list(INVALID))
+def test_a_bad_value_names_the_key_and_leaves_the_file_byte_for_byte(tmp_path, capsys, case):
+    item, message = INVALID[case]
+    path = _config(tmp_path)
+    original = path.read_bytes()
+    code, out, err = _run(capsys, path, "ratchet_offset=0.002", item)
+    assert (code, out) == (2, "")
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"exit-brain: {message}")
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json"]  # no backup, no temp
+
+
+def test_values_are_json_and_plain_text_is_a_string(tmp_path, capsys):
+    path = _config(tmp_path)
+    code, out, err = _run(
+        capsys,
+        path,
+        "enabled=false",
+        "mode=observe",
+        "tp_profile=[0.3,0.3,0.4]",
+        "tp_atr_multipliers=null",
+        "exit_brain.max_unrealized_loss_pct=8",
+    )
+    assert (code, err) == (0, "")
+    section = json.loads(path.read_text(encoding="utf-8"))["exit_brain"]
+    assert section["enabled"] is False
+    assert section["mode"] == "observe"
+    assert section["tp_profile"] == [0.3, 0.3, 0.4]
+    assert section["tp_atr_multipliers"] is None
+    assert section["max_unrealized_loss_pct"] == 8
+    assert out.splitlines()[:2] == [
+        "exit-brain: exit_brain.enabled: true → false",
+        'exit-brain: exit_brain.mode: "act" → "observe"',
+    ]
+    assert out.splitlines()[-1] == "exit-brain: the bot was not asked to reload (--no-reload)"
+
+
+def test_dotted_keys_reach_nested_settings():
+    section = {"metrics": {"enabled": False}, "mode": "act"}
+    changed = apply_assignments(section, parse_assignments(["metrics.port=9465", "x.y.z=1"]))
+    assert changed == {
+        "metrics": {"enabled": False, "port": 9465},
+        "mode": "act",
+        "x": {"y": {"z": 1}},
+    }
+    assert section == {"metrics": {"enabled": False}, "mode": "act"}  # the input is not changed
+
+
+def test_the_write_keeps_format_permissions_and_a_backup_of_the_previous_version(tmp_path, capsys):
+    path = _config(tmp_path, indent=2)
+    path.chmod(0o600)  # config files hold exchange keys
+    first = path.read_bytes()
+    assert _run(capsys, path, "max_unrealized_loss_pct=8")[0] == 0
+    second = path.read_bytes()
+    assert _run(capsys, path, "max_unrealized_loss_pct=9")[0] == 0
+
+    backup = tmp_path / "config.json.bak"
+    assert backup.read_bytes() == second  # the version before the last set
+    assert second.replace(b'"max_unrealized_loss_pct": 8', b'"max_unrealized_loss_pct": 12.5') == (
+        first
+    )  # only the value changed: same indentation, key order, final newline
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "config.json.bak"]
+
+
+def test_a_failed_write_leaves_the_file_whole(tmp_path, capsys, monkeypatch):
+    path = _config(tmp_path)
+    original = path.read_bytes()
+    real_replace = os.replace
+
+    def replace(source, target):
+        if Path(target) == path:
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr(admin.os, "replace", replace)
+    with pytest.raises(OSError, match="No space left"):
+        main(["set", "max_unrealized_loss_pct=8", "--config", str(path), "--no-reload"])
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "config.json.bak"]
+
+
+def test_a_config_with_comments_is_refused_untouched(tmp_path, capsys):
+    path = tmp_path / "config.json"
+    path.write_text('{\n  // my bot\n  "exit_brain": {}\n}\n', encoding="utf-8")
+    original = path.read_bytes()
+    code, _, err = _run(capsys, path, "max_unrealized_loss_pct=8")
+    assert code == 2
+    assert "is not plain JSON" in err
+    assert "edit this file by hand and send /reload_config" in err
+    assert path.read_bytes() == original
+
+
+def test_without_an_api_server_the_file_is_written_and_the_bot_not_reloaded(tmp_path, capsys):
+    path = _config(tmp_path)
+    code = main(["set", "max_unrealized_loss_pct=8", "--config", str(path)])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err == (
+        f"exit-brain: {path} was written (backup {path}.bak) and the bot was NOT reloaded: the "
+        "config has no enabled api_server; pass --api-url (and --username/--password), or send "
+        "/reload_config yourself\n"
+    )
+    assert json.loads(path.read_text())["exit_brain"]["max_unrealized_loss_pct"] == 8
+
+
+def test_the_api_address_and_login_come_from_arguments_environment_then_config(monkeypatch):
+    api = {
+        "api_server": {
+            "enabled": True,
+            "listen_ip_address": "0.0.0.0",  # noqa: S104
+            "listen_port": 8081,
+            "username": "file-user",
+            "password": "file-password",
+        }
+    }
+    monkeypatch.delenv("FREQTRADE__API_SERVER__PASSWORD", raising=False)
+    monkeypatch.delenv("FREQTRADE__API_SERVER__USERNAME", raising=False)
+    assert api_target(api, None, None, None) == ApiTarget(
+        "http://127.0.0.1:8081", "file-user", "file-password"
+    )
+    monkeypatch.setenv("FREQTRADE__API_SERVER__PASSWORD", "env-password")
+    assert api_target(api, None, None, None).password == "env-password"  # noqa: S105
+    target = api_target(api, "http://10.0.0.5:9000/", "me", "arg-password")
+    assert target == ApiTarget("http://10.0.0.5:9000", "me", "arg-password")
+    assert "arg-password" not in repr(target)
+    assert api_target({"api_server": {"enabled": False}}, None, None, None) is None
+
+
+def test_nothing_to_set_is_refused():
+    with pytest.raises(SetError, match="nothing to set"):
+        parse_assignments([])

@@ -205,6 +205,10 @@ def write_config(config_path: Path, original: str, new_text: str) -> Path:
 
     :return: the backup's path
     """
+    if config_path.is_symlink():
+        # Replace the file the link points to and keep the link (a rename over the link
+        # would turn it into a plain file, e.g. a config linked from a deployment folder).
+        config_path = config_path.resolve()
     stat = config_path.stat()
     backup = backup_path(config_path)
     _write_atomically(backup, original.encode("utf-8"), stat)

@@ -135,6 +135,18 @@ def test_the_write_keeps_format_permissions_and_a_backup_of_the_previous_version
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "config.json.bak"]
 
 
+def test_a_linked_config_stays_a_link_to_the_changed_file(tmp_path, capsys):
+    real = _config(tmp_path)
+    link = tmp_path / "deploy" / "config.json"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    code, out, _ = _run(capsys, link, "max_unrealized_loss_pct=8")
+    assert code == 0
+    assert link.is_symlink()
+    assert json.loads(real.read_text())["exit_brain"]["max_unrealized_loss_pct"] == 8
+    assert f"previous version kept as {real}.bak" in out
+
+
 def test_a_failed_write_leaves_the_file_whole(tmp_path, capsys, monkeypatch):
     path = _config(tmp_path)
     original = path.read_bytes()

@@ -226,6 +226,9 @@ def test_wrong_credentials_are_refused_and_the_bot_is_not_reloaded(live, api_bot
         "(HTTP 401): use the bot's api_server.username and api_server.password "
         "(or --username/--password)"
     ]
+    # What freqtrade's server answers a wrong password (HTTP basic auth), and the right one.
+    assert api_bot.client(WRONG_PASSWORD).show_config() == {"detail": "Unauthorized"}
+    assert api_bot.client().show_config()["state"] == "running"
     assert live.bot.state == State.RUNNING
     live.step(0.097)
     assert live.strategy.eb_config.max_unrealized_loss_pct == 12.5

@@ -4,15 +4,20 @@ The REST side (reload, credentials, another bot, no server) is tested against fr
 API server in tests/live/test_exit_brain_set.py.
 """
 
+import http.server
 import json
 import os
+import socket
 import stat
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from exit_brain_plugin.adapter import admin
-from exit_brain_plugin.adapter.admin import (
+from exit_brain_plugin import admin
+from exit_brain_plugin.admin import (
     ApiTarget,
     SetError,
     api_target,
@@ -214,3 +219,74 @@ def test_the_api_address_and_login_come_from_arguments_environment_then_config(m
 def test_nothing_to_set_is_refused():
     with pytest.raises(SetError, match="nothing to set"):
         parse_assignments([])
+
+
+def _with_api(path: Path, port: int) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["api_server"] = {
+        "enabled": True,
+        "listen_ip_address": "127.0.0.1",
+        "listen_port": port,
+        "username": "u",
+        "password": "p",
+    }
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def test_a_server_that_is_not_freqtrade_is_named(tmp_path, capsys):
+    # A real HTTP server on the port that answers HTML (e.g. another service).
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        path = _config(tmp_path)
+        _with_api(path, server.server_address[1])
+        code = main(["set", "max_unrealized_loss_pct=8", "--config", str(path)])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "the bot was NOT reloaded" in err
+    assert "answered show_config with something that is not freqtrade's API (not JSON)" in err
+
+
+def test_an_api_that_never_answers_times_out(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(admin, "API_TIMEOUT_SECONDS", 0.5)
+    with socket.socket() as silent:  # accepts connections (backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        path = _config(tmp_path)
+        _with_api(path, port)
+        code = main(["set", "max_unrealized_loss_pct=8", "--config", str(path)])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err.endswith(
+        f"the bot was NOT reloaded: the freqtrade API at http://127.0.0.1:{port} did not "
+        "answer within 0.5 s\n"
+    )
+
+
+def test_the_command_does_not_import_freqtrade(tmp_path):
+    # `exit-brain set` runs next to a bot on small machines: it needs freqtrade-client, never
+    # freqtrade itself (whose import takes seconds).
+    path = _config(tmp_path)
+    with socket.socket() as probe:  # a free port: the reload is tried and finds no server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _with_api(path, port)
+    code = (
+        "import json, sys\n"
+        "from exit_brain_plugin.cli import main\n"
+        f"assert main(['set', 'max_unrealized_loss_pct=8', '--config', {str(path)!r}]) == 3\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    loaded = {name.split(".")[0] for name in json.loads(result.stdout.splitlines()[-1])}
+    assert "exit_brain_plugin" in loaded
+    assert "freqtrade_client" in loaded
+    assert "freqtrade" not in loaded

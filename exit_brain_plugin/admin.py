@@ -13,7 +13,8 @@
    for a bot that runs this config (same ``bot_name``, ``strategy``, exchange, trading mode and
    stake currency, for each of them the file sets).
 
-The API password is sent as HTTP basic auth and never printed or logged.
+The API password is sent as HTTP basic auth and never printed or logged. This module imports
+``freqtrade-client`` (a standalone package), never freqtrade itself, so the command starts fast.
 """
 
 import contextlib
@@ -26,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from exit_brain_plugin.core.config import SECTION, parse_config
 from exit_brain_plugin.core.errors import ConfigError
@@ -221,6 +223,8 @@ def api_target(
 ) -> ApiTarget | None:
     """Return the bot's API address and login: the arguments, else ``FREQTRADE__API_SERVER__*``
     environment variables, else the config's ``api_server`` section (``None`` when disabled).
+
+    :raises SetError: on a URL that is not http(s) or that carries credentials
     """
     api = config.get("api_server") or {}
     username = username or os.environ.get("FREQTRADE__API_SERVER__USERNAME") or api.get("username")
@@ -234,6 +238,12 @@ def api_target(
         if ":" in host:
             host = f"[{host}]"
         url = f"http://{host}:{api.get('listen_port', 8080)}"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SetError(f"--api-url must look like http://127.0.0.1:8080, was {url!r}")
+    if parts.username is not None or parts.password is not None:
+        # Never echo it: the URL may carry the password.
+        raise SetError("--api-url must not carry credentials: use --username and --password")
     return ApiTarget(url=url.rstrip("/"), username=username, password=password)
 
 
@@ -348,6 +358,7 @@ def run_set(
         parse_config(changed)
     except ConfigError as error:
         raise SetError(f"{error} ({config_path} unchanged)") from error
+    target = api_target(config, api_url, username, password) if reload else None
     new_config = {**config, SECTION: changed}
     backup = write_config(config_path, original, render(new_config, original))
     lines = [
@@ -359,7 +370,6 @@ def run_set(
         lines.append("the bot was not asked to reload (--no-reload)")
         return lines
     written = f"{config_path} was written (backup {backup}) and the bot was NOT reloaded"
-    target = api_target(config, api_url, username, password)
     if target is None:
         raise SetError(
             f"{written}: the config has no enabled api_server; pass --api-url (and "

@@ -216,6 +216,29 @@ def test_the_api_address_and_login_come_from_arguments_environment_then_config(m
     assert api_target({"api_server": {"enabled": False}}, None, None, None) is None
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://me:url-secret@127.0.0.1:8080", "--api-url must not carry credentials"),
+        ("127.0.0.1:8080", "--api-url must look like http://127.0.0.1:8080"),
+    ],
+    ids=["credentials in the URL", "no scheme"],
+)
+def test_a_bad_api_url_changes_nothing(tmp_path, capsys, url, message):
+    path = _config(tmp_path)
+    original = path.read_bytes()
+    code = main(["set", "max_unrealized_loss_pct=8", "--config", str(path), "--api-url", url])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert (
+        err == f"exit-brain: {message}\n"
+        if "secret" in url
+        else err.startswith(f"exit-brain: {message}")
+    )
+    assert "url-secret" not in err
+    assert path.read_bytes() == original
+
+
 def test_nothing_to_set_is_refused():
     with pytest.raises(SetError, match="nothing to set"):
         parse_assignments([])

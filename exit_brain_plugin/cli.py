@@ -5,7 +5,9 @@
 - ``exit-brain report PATH``: the summary of a backtest export (zip/json) or trade database;
 - ``exit-brain compare``: the same backtest with the brain on, off, and each feature off;
 - ``exit-brain plot EXPORT --pair PAIR``: an HTML chart of a pair's trades (or one trade);
-- ``exit-brain ft ARGS``: any freqtrade command, offline (markets from the shipped snapshot).
+- ``exit-brain ft ARGS``: any freqtrade command, offline (markets from the shipped snapshot);
+- ``exit-brain set KEY=VALUE … --config FILE``: change settings of a running bot
+  (validated, written atomically with a backup, then freqtrade's ``/api/v1/reload_config``).
 """
 
 import argparse
@@ -52,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true", help="print the summary as JSON")
     _compare_parser(commands)
     _plot_parser(commands)
+    _set_parser(commands)
     ft = commands.add_parser("ft", help="run a freqtrade command offline", add_help=False)
     ft.add_argument("args", nargs=argparse.REMAINDER)
     return parser
@@ -92,6 +95,49 @@ def _plot_parser(commands: Any) -> None:
     plot.add_argument("--out", type=Path, help="HTML file (default: user_data/plot/…)")
 
 
+def _set_parser(commands: Any) -> None:
+    setter = commands.add_parser(
+        "set",
+        help="change exit_brain settings of a running bot and reload it",
+        description="Validate KEY=VALUE (keys of the exit_brain section; dotted keys reach "
+        "nested ones, e.g. metrics.port=9465; values are JSON, e.g. tp_profile=[0.3,0.3,0.4], "
+        "plain text is a string, e.g. mode=observe) with the startup rules, write the config "
+        "file atomically keeping FILE.bak, then ask the bot to reload through freqtrade's REST "
+        "API. Exit 2: nothing changed; exit 3: the file was written, the bot was not reloaded.",
+    )
+    setter.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    setter.add_argument("--config", type=Path, required=True, help="the config file the bot runs")
+    setter.add_argument("--api-url", help="default: http://<api_server.listen_ip_address>:<port>")
+    setter.add_argument("--username", help="default: api_server.username")
+    setter.add_argument(
+        "--password",
+        help="default: FREQTRADE__API_SERVER__PASSWORD, else api_server.password",
+    )
+    setter.add_argument(
+        "--no-reload", action="store_true", help="write the file only (reload it yourself)"
+    )
+
+
+def _set(args: argparse.Namespace) -> int:
+    from exit_brain_plugin.admin import SetError, run_set
+
+    try:
+        lines = run_set(
+            args.config,
+            args.assignments,
+            api_url=args.api_url,
+            username=args.username,
+            password=args.password,
+            reload=not args.no_reload,
+        )
+    except SetError as error:
+        print(f"exit-brain: {error}", file=sys.stderr)
+        return error.code
+    for line in lines:
+        print(f"exit-brain: {line}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
@@ -105,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _compare(args)
     if args.command == "plot":
         return _plot(args)
+    if args.command == "set":
+        return _set(args)
     return _backtest(args)
 
 

@@ -63,9 +63,9 @@ class PositionModes:
 
     def may_act(self) -> bool:
         """Return True when some new position may run in ``act``."""
-        return self.config.mode is Mode.ACT or any(
-            entry.mode is Mode.ACT for entry in self.config.pair_modes
-        )
+        if self.config.mode is Mode.ACT:
+            return True
+        return not self.backtest and any(entry.mode is Mode.ACT for entry in self.config.pair_modes)
 
     def known(self, key: str) -> Mode | None:
         """Return the mode of the position ``key`` if already looked up, else None."""

@@ -142,8 +142,6 @@ class RoutedStore:
     def __init__(self, modes: PositionModes) -> None:
         """:param modes: resolves each trade's mode"""
         self.modes = modes
-        # Kept for code that reads the key of the store (the acting one).
-        self.key = STATE_KEY
         self.use_cache = modes.backtest
 
     def _store(self, trade: Any) -> StateStore | None:

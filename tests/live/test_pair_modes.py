@@ -11,6 +11,8 @@ import logging
 import sqlite3
 
 import pytest
+from freqtrade.exceptions import ConfigurationError
+from freqtrade.freqtradebot import FreqtradeBot
 from freqtrade.persistence import Trade
 from freqtrade.rpc import RPC
 
@@ -243,3 +245,13 @@ def test_a_state_from_the_previous_release_takes_the_mode_resolved_now_once(live
     live.step(0.1011)
     assert exit_orders(live.trade(trade_id)) == [("exit_brain_tp1", "closed", 0.125)]
     assert live.state(trade_id)["triggered_legs"] == [1]
+
+
+def test_an_unknown_mode_stops_the_bot_with_one_line_naming_the_key_and_the_pattern(live):
+    config = make_config(live.tmp_path, brain=_brain({"ETH/BTC": "act", "*/USDT": "shadow"}))
+    with pytest.raises(ConfigurationError) as raised:
+        FreqtradeBot(config)
+    assert str(raised.value) == (
+        'Invalid exit_brain setting: exit_brain.pair_modes["*/USDT"] must be one of "act", '
+        '"observe", "off", was \'shadow\''
+    )

@@ -256,6 +256,8 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 )
 
     def _eb_pairs_line(self) -> str:
+        if not self.eb_config.enabled:
+            return ""
         try:
             pairs = self.dp.current_whitelist() if self.dp else []
         except Exception:

@@ -34,8 +34,8 @@ from freqtrade.exceptions import ConfigurationError
 from freqtrade.strategy import DecimalParameter, IStrategy
 
 from exit_brain_plugin.adapter import translate
-from exit_brain_plugin.adapter.logsink import EventSink
-from exit_brain_plugin.adapter.store import OBSERVE_KEY, STATE_KEY, StateStore, position_key
+from exit_brain_plugin.adapter.rollout import ModeSink, PositionModes, RoutedStore
+from exit_brain_plugin.adapter.store import position_key
 from exit_brain_plugin.core import (
     LOSS_GUARD_TAG,
     BrainConfig,
@@ -137,11 +137,10 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         runmode = config.get("runmode")
         self.eb_is_backtest = runmode in _OPTIMIZE_MODES
         observe = self.eb_config.mode is Mode.OBSERVE
-        self.eb_store = StateStore(OBSERVE_KEY if observe else STATE_KEY, cache=self.eb_is_backtest)
-        self.eb_sink = EventSink(
-            quiet=self.eb_is_backtest and not observe,
-            suffix=" [OBSERVE: not executed]" if observe else "",
-        )
+        # Each position runs in the mode it was created with (pair_modes, docs/rollout.md).
+        self.eb_modes = PositionModes(self.eb_config, backtest=self.eb_is_backtest)
+        self.eb_store = RoutedStore(self.eb_modes)
+        self.eb_sink = ModeSink(self.eb_modes, quiet=self.eb_is_backtest and not observe)
         self._eb_last_loop: datetime | None = None
         self._eb_guard_cache: dict[str, tuple[tuple[Any, ...], float | None]] = {}
         self._eb_last_evaluation: dict[str, tuple[tuple[Any, ...], _Evaluation]] = {}
@@ -206,7 +205,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         super().ft_bot_start(**kwargs)
         if self.eb_config.enabled and self.eb_is_backtest:
             self._eb_skip_trade_copies()
-        logger.info(initialized(self.eb_mode_label()).render())
+        logger.info(initialized(self.eb_mode_label() + self._eb_pairs_line()).render())
         logger.info(
             "[EXIT_BRAIN_EXECUTOR] Settings: %s",
             ", ".join(f"{key}={value}" for key, value in self.eb_config.to_dict().items()),
@@ -256,9 +255,18 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                     side,
                 )
 
+    def _eb_pairs_line(self) -> str:
+        if not self.eb_config.enabled:
+            return ""
+        try:
+            pairs = self.dp.current_whitelist() if self.dp else []
+        except Exception:
+            pairs = self.config.get("exchange", {}).get("pair_whitelist", [])
+        return self.eb_modes.describe(pairs)
+
     def eb_mode_label(self) -> str:
         """Return the SPEC §7 mode label of this run."""
-        if self.eb_config.mode is Mode.OBSERVE:
+        if self.eb_config.mode is Mode.OBSERVE and not self.eb_modes.may_act():
             return "OBSERVE MODE"
         if not self.eb_config.enabled:
             return "DISABLED MODE (exit_brain.enabled=false)"
@@ -307,9 +315,24 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
 
     # ----------------------------------------------------------------- state
 
-    def eb_active(self) -> bool:
-        """Return True when the brain acts on trades (enabled, not observing)."""
-        return self.eb_config.enabled and self.eb_config.mode is Mode.ACT
+    def eb_active(self, trade: Any = None) -> bool:
+        """Return True when the brain acts on ``trade`` (enabled, its position in ``act``).
+
+        Without a trade: True when new positions run in ``act`` by default.
+        """
+        if not self.eb_config.enabled:
+            return False
+        if trade is None:
+            return self.eb_config.mode is Mode.ACT
+        try:
+            return self.eb_mode(trade) is Mode.ACT
+        except Exception:
+            self._eb_error("the mode lookup", trade)
+            return False
+
+    def eb_mode(self, trade: Any) -> Mode:
+        """Return the mode of the trade's position: the one it was created with (§9.4)."""
+        return self.eb_modes.mode_of(trade)
 
     def eb_state(self, trade: Any, *, check: bool = True) -> PositionState | None:
         """Return the trade's state: stored, repaired or rebuilt from its orders.
@@ -325,7 +348,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             if not translate.filled_orders(trade) or trade.amount <= 0:
                 return None
             return self._eb_rebuild(trade, None)
-        if check and self.eb_active() and not self._eb_agrees(state, trade):
+        if check and self.eb_active(trade) and not self._eb_agrees(state, trade):
             return self._eb_rebuild(
                 trade,
                 f"stored remaining_size={state.remaining_size} disagrees with the trade's "
@@ -354,7 +377,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             atr=None,
         )
         fills = [self._eb_fill(order, trade, None) for order in orders if order is not first]
-        if self.eb_config.mode is Mode.OBSERVE:
+        if self.eb_mode(trade) is Mode.OBSERVE:
             fills = [fill for fill in fills if fill.kind is FillKind.ENTRY]
         verdict = rebuild_state(opening, fills, self.eb_settings())
         state = verdict.state
@@ -491,7 +514,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             )
             self.eb_store.save(trade, verdict.state, persist=not routine)
         new_state = verdict.state
-        if self.eb_config.mode is Mode.OBSERVE and isinstance(verdict.decision, ExitOrder):
+        if self.eb_mode(trade) is Mode.OBSERVE and isinstance(verdict.decision, ExitOrder):
             new_state = self._eb_observe(trade, verdict.decision, verdict.state)
         return _Evaluation(decision=verdict.decision, state=new_state, snapshot=snapshot)
 
@@ -544,6 +567,9 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
 
     def _eb_order_filled(self, trade: Any, order: Any) -> None:
         key = position_key(trade)
+        mode = self.eb_mode(trade)
+        if mode is Mode.OFF:
+            return  # pair_modes: the brain leaves this position alone
         state = self.eb_store.peek(trade)
         if state is None:
             try:
@@ -565,9 +591,9 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             self.eb_sink.emit(key, verdict.events)
             self.eb_store.save(trade, verdict.state)
             return
-        if self.eb_config.mode is Mode.OBSERVE and not translate.is_entry(order, trade):
+        if mode is Mode.OBSERVE and not translate.is_entry(order, trade):
             return  # observe mode books its own virtual fills
-        live_check = not self.eb_is_backtest and self.eb_config.mode is Mode.ACT and trade.is_open
+        live_check = not self.eb_is_backtest and mode is Mode.ACT and trade.is_open
         if live_check and self._eb_agrees(state, trade):
             # Live, freqtrade calls order_filled after booking the fill in trade.amount: a
             # state that already agrees has booked this order (freqtrade's recovery paths run
@@ -621,7 +647,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             if self._eb_host_stoploss
             else None
         )
-        if not self.eb_active():
+        if not self.eb_active(trade):
             return host
         try:
             state = self.eb_state(trade, check=not after_fill)
@@ -660,7 +686,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             current_profit=current_profit,
             **kwargs,
         )
-        if not self.eb_active():
+        if not self.eb_active(trade):
             return host
         try:
             result = self._eb_evaluate(trade, current_rate, current_profit)
@@ -705,9 +731,12 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         if not self.eb_is_backtest and trade.has_open_orders:
             return host  # live: never replace a resting order (it would be cancelled)
         try:
+            mode = self.eb_mode(trade)
+            if mode is Mode.OFF:
+                return host
             plan = self._eb_plan(trade, current_time)
             result = self._eb_evaluate(trade, current_exit_rate, current_exit_profit, plan)
-            if result is None or self.eb_config.mode is Mode.OBSERVE:
+            if result is None or mode is Mode.OBSERVE:
                 return host
             decision = result.decision
             if isinstance(decision, ExitOrder):
@@ -771,7 +800,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         **kwargs: Any,
     ) -> float:
         """Price the brain's exits: the level price for a resting backtest order, else market."""
-        if exit_tag and exit_tag.startswith(TAG_PREFIX) and self.eb_active():
+        if exit_tag and exit_tag.startswith(TAG_PREFIX) and self.eb_active(trade):
             legs = legs_from_tag(exit_tag)
             if self.eb_is_backtest and legs:
                 state = self.eb_store.peek(trade) or self.eb_state(trade, check=False)
@@ -801,7 +830,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
     ) -> list[ExitCheckTuple]:
         """Report a stop exit at the loss-guard price as ``exit_brain_loss_guard`` (SPEC §6)."""
         exits: list[ExitCheckTuple] = super().should_exit(trade, rate, current_time, **kwargs)
-        if not exits or not self.eb_active():
+        if not exits or not self.eb_active(trade):
             return exits
         for index, check in enumerate(exits):
             if check.exit_type in (ExitType.STOP_LOSS, ExitType.TRAILING_STOP_LOSS):

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from exit_brain_plugin.core.enums import Mode, RatchetRule, SizeBasis
 from exit_brain_plugin.core.errors import ConfigError
+from exit_brain_plugin.core.rollout import PairMode, parse_pair_modes, to_raw
 
 
 SECTION = "exit_brain"
@@ -33,6 +34,7 @@ class BrainConfig:
     ratchet_offset: float = 0.0
     loss_guard_enabled: bool = True
     max_unrealized_loss_pct: float = 12.5
+    pair_modes: tuple[PairMode, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as plain JSON types (for logs and reports; holds no secrets)."""
@@ -51,6 +53,7 @@ class BrainConfig:
             "ratchet_offset": self.ratchet_offset,
             "loss_guard_enabled": self.loss_guard_enabled,
             "max_unrealized_loss_pct": self.max_unrealized_loss_pct,
+            "pair_modes": to_raw(self.pair_modes),
         }
 
 
@@ -78,10 +81,17 @@ def _number(value: Any, where: str, allowed: str) -> float:
 _Choice = TypeVar("_Choice", Mode, RatchetRule, SizeBasis)
 
 
-def _choice(raw: Mapping[str, Any], key: str, enum: type[_Choice], default: _Choice) -> _Choice:
+def _choice(
+    raw: Mapping[str, Any],
+    key: str,
+    enum: type[_Choice],
+    default: _Choice,
+    exclude: tuple[_Choice, ...] = (),
+) -> _Choice:
     value = raw.get(key, default)
-    allowed = ", ".join(f'"{member.value}"' for member in enum)
-    if not isinstance(value, str) or value not in {member.value for member in enum}:
+    members = [member for member in enum if member not in exclude]
+    allowed = ", ".join(f'"{member.value}"' for member in members)
+    if not isinstance(value, str) or value not in {member.value for member in members}:
         raise ConfigError(f"{_where(key)} must be one of {allowed}, was {value!r}")
     return enum(value)
 
@@ -193,7 +203,8 @@ def parse_config(raw: Mapping[str, Any] | None) -> BrainConfig:
             )
     return BrainConfig(
         enabled=_bool(raw, "enabled", defaults.enabled),
-        mode=_choice(raw, "mode", Mode, defaults.mode),
+        # "off" is a per-pair mode only: `enabled: false` switches the whole brain off.
+        mode=_choice(raw, "mode", Mode, defaults.mode, exclude=(Mode.OFF,)),
         tp_profile=profile,
         tp_distances=distances,
         tp_atr_multipliers=atr,
@@ -213,4 +224,5 @@ def parse_config(raw: Mapping[str, Any] | None) -> BrainConfig:
             100.0,
             low_open=True,
         ),
+        pair_modes=parse_pair_modes(raw.get("pair_modes"), SECTION),
     )

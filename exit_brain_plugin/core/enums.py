@@ -11,10 +11,14 @@ class Side(StrEnum):
 
 
 class Mode(StrEnum):
-    """What the brain does with its decisions."""
+    """What the brain does with a position's decisions.
+
+    ``off`` exists only per pair (``pair_modes``): the brain leaves such a position alone.
+    """
 
     ACT = "act"
     OBSERVE = "observe"
+    OFF = "off"
 
 
 class SizeBasis(StrEnum):

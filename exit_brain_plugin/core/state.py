@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exit_brain_plugin.core.enums import Side
+from exit_brain_plugin.core.enums import Mode, Side
 from exit_brain_plugin.core.errors import StateError
 
 
@@ -44,6 +44,8 @@ class PositionState:
     toward that leg (SPEC §4.3: state changes only by what actually filled).
     ``exit_kind`` is set by the fill that closed the position (``take_profit``,
     ``loss_guard``, ``stop:<sl_reason>``, ``other:<reason>``).
+    ``mode`` is the mode the position was created with (``act`` or ``observe``; docs/
+    behaviour.md §9.4), kept until it closes; ``None`` in a state written before per-pair modes.
     """
 
     version: int = SCHEMA_VERSION
@@ -62,6 +64,7 @@ class PositionState:
     loss_guard_triggered: bool = False
     ratchets: tuple[RatchetRecord, ...] = ()
     exit_kind: str | None = None
+    mode: Mode | None = None
 
     @property
     def next_leg(self) -> int | None:
@@ -92,6 +95,7 @@ def to_json_dict(state: PositionState) -> dict[str, Any]:
             for record in state.ratchets
         ],
         "exit_kind": state.exit_kind,
+        "mode": None if state.mode is None else str(state.mode),
     }
 
 
@@ -182,6 +186,10 @@ def from_json_dict(data: Any) -> PositionState:
     hits = _get(data, "tp_hits_count", int)
     active_sl = _get(data, "active_sl", (int, float, type(None)))
     exit_kind = _get(data, "exit_kind", (str, type(None)))
+    # Optional: states written before per-pair modes have no "mode" (the adapter resolves it).
+    mode = data.get("mode")
+    if mode is not None and (not isinstance(mode, str) or mode not in set(Mode)):
+        raise StateError(f"stored state 'mode' is not act/observe/off, was {mode!r}")
     state = PositionState(
         pair=_get(data, "pair", str),
         side=Side(side_raw),
@@ -200,6 +208,7 @@ def from_json_dict(data: Any) -> PositionState:
         loss_guard_triggered=_get(data, "loss_guard_triggered", bool),
         ratchets=_ratchets(_get(data, "ratchets", list)),
         exit_kind=exit_kind,
+        mode=None if mode is None else Mode(mode),
     )
     if state.tp_hits_count != len(state.triggered_legs) or state.triggered_legs != tuple(
         range(1, len(state.triggered_legs) + 1)

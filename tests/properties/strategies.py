@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from exit_brain_plugin.core import (
     BrainConfig,
+    Mode,
     PositionState,
     RatchetRecord,
     Side,
@@ -216,6 +217,7 @@ def position_states(draw: st.DrawFn) -> PositionState:
         loss_guard_triggered=draw(st.booleans()),
         ratchets=tuple(draw(st.lists(records, max_size=4))),
         exit_kind=draw(st.none() | st.sampled_from(["take_profit", "loss_guard", "stop:tp1"])),
+        mode=draw(st.none() | st.sampled_from([Mode.ACT, Mode.OBSERVE])),
     )
 
 

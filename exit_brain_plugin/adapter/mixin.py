@@ -26,7 +26,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from freqtrade.enums import ExitCheckTuple, ExitType, RunMode
@@ -35,6 +35,7 @@ from freqtrade.strategy import DecimalParameter, IStrategy
 
 from exit_brain_plugin.adapter import translate
 from exit_brain_plugin.adapter.logsink import EventSink
+from exit_brain_plugin.adapter.shadow import append_fill, virtual_fill
 from exit_brain_plugin.adapter.store import OBSERVE_KEY, STATE_KEY, StateStore, position_key
 from exit_brain_plugin.core import (
     LOSS_GUARD_TAG,
@@ -514,6 +515,8 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         verdict = apply_fill(state, fill, self.eb_settings())
         self.eb_sink.emit(position_key(trade), verdict.events)
         self.eb_store.save(trade, verdict.state)
+        if not self.eb_is_backtest:  # the shadow report's ledger (adapter/shadow.py)
+            append_fill(trade, virtual_fill(order, state.sl_reason, datetime.now(UTC)))
         return verdict.state
 
     def _eb_error(self, callback: str, trade: Any) -> None:

@@ -509,7 +509,8 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             price=order.price,
             order_id="observe",
             legs=order.legs,
-            reason=order.tag,
+            # a stop exit records the stop it hit (stop:breakeven), as in act mode
+            reason=state.sl_reason if kind is FillKind.STOP else order.tag,
             amount_step=translate.amount_step(trade),
         )
         verdict = apply_fill(state, fill, self.eb_settings())

@@ -17,7 +17,6 @@ Every failure raises ``ReportInputError`` with one line naming ``db_url`` (its p
 import contextlib
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,31 +30,12 @@ from exit_brain_plugin.adapter.store import OBSERVE_KEY, STATE_KEY
 from exit_brain_plugin.core import PositionState, StateError, from_json_dict
 from exit_brain_plugin.core.ledger import VirtualFill, ledger_from_json
 from exit_brain_plugin.reports.analysis import OrderRecord, TradeRecord
+from exit_brain_plugin.reports.shadow import StoredTrade
 from exit_brain_plugin.reports.sources import ReportInputError
 
 
 URL_HELP = "a SQLite file, sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"
 _DECIMAL_PLACES = 2  # ccxt precision mode "decimal places"; 4 is "tick size"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StoredTrade:
-    """One trade of the database with what the brain stored for it.
-
-    :param mode: ``act`` / ``observe`` / ``off``: the mode the state records, else the key it
-        is stored under (``exit_brain`` act, ``exit_brain_observe`` observe), else ``off``
-    :param observe_state: the observe-mode state (the shadow's remaining size, hits, ratchets)
-    :param ledger: the shadow's virtual fills (None when the position has no ledger)
-    :param problems: stored data that could not be read (the report says so)
-    """
-
-    record: TradeRecord
-    trade_id: int
-    mode: str
-    stake: float
-    observe_state: PositionState | None = None
-    ledger: tuple[VirtualFill, ...] | None = None
-    problems: tuple[str, ...] = ()
 
 
 def is_url(text: str) -> bool:

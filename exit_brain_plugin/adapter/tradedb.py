@@ -146,13 +146,13 @@ def opened(target: str) -> Iterator[str]:
         secret = make_url(db_url).password
         url, shown = _read_only(db_url)
         engine = create_engine(url)
-    except (ArgumentError, ValueError) as error:
-        raise ReportInputError(f"db_url {shown}: not a database URL; use {URL_HELP}") from error
     except (NoSuchModuleError, ModuleNotFoundError, ImportError) as error:
         raise ReportInputError(
             f"db_url {shown}: no SQLAlchemy driver for it ({_first_line(error, None)}); use "
             f"{URL_HELP} (PostgreSQL: pip install 'psycopg[binary]')"
         ) from error
+    except (ArgumentError, ValueError) as error:
+        raise ReportInputError(f"db_url {shown}: not a database URL; use {URL_HELP}") from error
     secret = str(secret) if secret else None
     models = _models()
     before = {name: model.__dict__.get("session") for name, model in models.items()}

@@ -34,13 +34,18 @@ def _observed_walk(live):
 def test_shadow_report_of_an_observed_dry_run_walk_prices_the_booked_would_be_fills(
     live, caplog, capsys, monkeypatch
 ):
+    check_observed_walk(live, caplog, capsys, monkeypatch, str(live.tmp_path / "trades.sqlite"))
+
+
+def check_observed_walk(live, caplog, capsys, monkeypatch, target):
+    """Walk in observe mode, then check ``exit-brain shadow TARGET`` (the bot's database)."""
     trade = _observed_walk(live)
     fee, actual = trade.fee_close, trade.close_profit_abs
     state = live.state(key="exit_brain_observe")
     ledger = live.state(key="exit_brain_shadow")
     live.stop_bot()
 
-    assert main(["shadow", str(live.tmp_path / "trades.sqlite"), "--json"]) == 0
+    assert main(["shadow", target, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     (position,) = report["positions"]
     assert position["mode"] == "observe"
@@ -75,7 +80,8 @@ def test_shadow_report_of_an_observed_dry_run_walk_prices_the_booked_would_be_fi
 
     # The console report prints the same figures.
     monkeypatch.setenv("COLUMNS", "160")
-    assert main(["shadow", str(live.tmp_path / "trades.sqlite")]) == 0
+    assert main(["shadow", target]) == 0
     text = capsys.readouterr().out
     print(text)
     assert "TP1 0.125@0.1011, STOP(breakeven) 0.375@0.0999" in text
+    return report

@@ -35,7 +35,7 @@ from freqtrade.strategy import DecimalParameter, IStrategy
 
 from exit_brain_plugin.adapter import translate
 from exit_brain_plugin.adapter.logsink import EventSink
-from exit_brain_plugin.adapter.shadow import append_fill, virtual_fill
+from exit_brain_plugin.adapter.shadow import append_fill, ledger_fills, virtual_fill
 from exit_brain_plugin.adapter.store import OBSERVE_KEY, STATE_KEY, StateStore, position_key
 from exit_brain_plugin.core import (
     LOSS_GUARD_TAG,
@@ -356,7 +356,9 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         )
         fills = [self._eb_fill(order, trade, None) for order in orders if order is not first]
         if self.eb_config.mode is Mode.OBSERVE:
+            # Observe mode's exits are its own virtual fills: replay its shadow ledger.
             fills = [fill for fill in fills if fill.kind is FillKind.ENTRY]
+            fills += ledger_fills(trade, translate.amount_step(trade))
         verdict = rebuild_state(opening, fills, self.eb_settings())
         state = verdict.state
         if why is None:

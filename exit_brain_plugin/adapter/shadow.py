@@ -8,7 +8,7 @@ the brain would have done. Backtests keep no ledger: their custom data is discar
 from datetime import UTC, datetime
 from typing import Any
 
-from exit_brain_plugin.core import ExitKind, ExitOrder, StateError
+from exit_brain_plugin.core import ExitKind, ExitOrder, Fill, FillKind, StateError
 from exit_brain_plugin.core.ledger import (
     VirtualFill,
     ledger_from_json,
@@ -57,3 +57,26 @@ def append_fill(trade: Any, fill: VirtualFill) -> None:
         trade.delete_custom_data(SHADOW_KEY)  # a new row of type dict (custom_data.py)
         fills = ()
     trade.set_custom_data(SHADOW_KEY, ledger_to_json((*fills, fill)))
+
+
+def ledger_fills(trade: Any, amount_step: float | None) -> list[Fill]:
+    """Return the ledger's virtual fills as core fills, to rebuild an observe state from them.
+
+    An unreadable ledger gives no fills (the state is then rebuilt from the entries alone).
+    """
+    try:
+        fills = read_ledger(trade)
+    except StateError:
+        return []
+    return [
+        Fill(
+            kind=FillKind(fill.kind),
+            filled_amount=fill.amount,
+            price=fill.price,
+            order_id="observe",
+            legs=fill.legs,
+            reason=fill.reason if fill.kind == "stop" else fill.tag,
+            amount_step=amount_step,
+        )
+        for fill in fills
+    ]

@@ -85,3 +85,25 @@ def check_observed_walk(live, caplog, capsys, monkeypatch, target):
     print(text)
     assert "TP1 0.125@0.1011, STOP(breakeven) 0.375@0.0999" in text
     return report
+
+
+def test_a_damaged_observe_state_is_rebuilt_from_the_shadow_ledger_without_a_repeat(live, caplog):
+    live.start_bot(brain={**_brain_section(), "mode": "observe"})
+    live.open_trade()
+    live.walk([0.1005, 0.1011])
+    good = live.state(key="exit_brain_observe")
+    assert good["triggered_legs"] == [1]
+    live.stop_bot()
+    live.write_custom_data("str", "tp1 done", key="exit_brain_observe")
+    caplog.clear()
+
+    live.start_bot(brain={**_brain_section(), "mode": "observe"})
+    live.walk([0.1011, 0.1015])
+    rebuilt = live.state(key="exit_brain_observe")
+    for key in ("triggered_legs", "remaining_size", "active_sl", "sl_reason", "ratchets"):
+        assert rebuilt[key] == good[key], key
+    assert any("state rebuilt from" in line for line in brain_lines(caplog))
+    assert not [line for line in brain_lines(caplog) if "TP1 HIT" in line]  # no repeat
+    live.step(0.1021)
+    ledger = live.state(key="exit_brain_shadow")
+    assert [fill["legs"] for fill in ledger["fills"]] == [[1], [2]]

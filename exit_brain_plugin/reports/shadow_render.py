@@ -72,7 +72,7 @@ def _observe_table(totals: ModeTotals, console: Console) -> None:
         ),
         ("Loss-guard difference", _signed(totals.loss_guard_difference)),
         ("Would-be stop exits", _counts(totals.stop_exits)),
-        ("Would-be profit locked by ratchets", _money(totals.profit_locked)),
+        ("Would-be profit locked by ratchets (vs initial stop)", _money(totals.profit_locked)),
     ]
     for label, value in rows:
         table.add_row(label, value)

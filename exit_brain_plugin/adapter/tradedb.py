@@ -288,10 +288,13 @@ def _stored(trade: Any) -> StoredTrade:
         else amount_step * float(trade.contract_size or 1.0),
         stored_state=act_state,
     )
+    mode = _mode(act_raw, observe_raw)
+    if mode == "observe" and observe_state is None:
+        observe_state = act_state  # a creation mode recorded in a state under the main key
     return StoredTrade(
         record=record,
         trade_id=int(trade.id),
-        mode=_mode(act_raw, observe_raw),
+        mode=mode,
         stake=float(trade.max_stake_amount or trade.stake_amount or 0.0),
         observe_state=observe_state,
         ledger=ledger,

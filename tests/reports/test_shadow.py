@@ -113,9 +113,9 @@ def _closed_trade(pair, *, short=False, leverage=1.0, amount, entry, exits, fee,
     return trade
 
 
-def _observe(trade, side, fills):
+def _observe(trade, side, fills, key="exit_brain_observe", mode=None):
     """Store the observe state after ``fills`` and the ledger of them (kind, legs, amount, price,
-    minutes)."""
+    minutes); ``mode``: the creation mode recorded in the state (per-pair modes)."""
     opening = PositionOpen(
         pair=trade.pair,
         side=side,
@@ -148,7 +148,8 @@ def _observe(trade, side, fills):
                 reason=stop_kind if kind == "stop" else "",
             )
         )
-    trade.set_custom_data("exit_brain_observe", to_json_dict(state))
+    stored = to_json_dict(state)
+    trade.set_custom_data(key, stored if mode is None else {**stored, "mode": mode})
     trade.set_custom_data("exit_brain_shadow", ledger_to_json(ledger))
     return state
 
@@ -201,7 +202,8 @@ def shadow_db(tmp_path):
         reason="stop_loss",
         start=300,
     )
-    _observe(c, Side.SHORT, [("loss_guard", (), 300.0, 1.012, 350)])
+    # C's state records its creation mode (as with pair_modes), under the main key.
+    _observe(c, Side.SHORT, [("loss_guard", (), 300.0, 1.012, 350)], "exit_brain", "observe")
     d = _closed_trade(
         "ETH/BTC",
         amount=0.5,

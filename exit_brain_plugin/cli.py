@@ -3,6 +3,7 @@
 - ``exit-brain backtest``: offline backtest of the sample strategy on the shipped data (spot,
   and futures with shorts), freqtrade's report, then the exit-brain summary;
 - ``exit-brain report PATH``: the summary of a backtest export (zip/json) or trade database;
+- ``exit-brain shadow DB_URL``: observe mode's would-be exits against the actual ones;
 - ``exit-brain compare``: the same backtest with the brain on, off, and each feature off;
 - ``exit-brain plot EXPORT --pair PAIR``: an HTML chart of a pair's trades (or one trade);
 - ``exit-brain ft ARGS``: any freqtrade command, offline (markets from the shipped snapshot);
@@ -44,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="summary of a backtest export (.zip/.json/folder) or a trade database"
     )
-    report.add_argument("path", type=Path)
+    report.add_argument(
+        "path", help="export (.zip/.json/folder), or a trade database: file or db_url"
+    )
     report.add_argument(
         "--config",
         type=Path,
@@ -55,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     _compare_parser(commands)
     _plot_parser(commands)
     _set_parser(commands)
+    _shadow_parser(commands)
     ft = commands.add_parser("ft", help="run a freqtrade command offline", add_help=False)
     ft.add_argument("args", nargs=argparse.REMAINDER)
     return parser
@@ -76,6 +80,42 @@ def _compare_parser(commands: Any) -> None:
     compare.add_argument("--userdir", type=Path, default=Path("user_data"))
     compare.add_argument("--timerange", help="freqtrade timerange (default: the shipped data)")
     compare.add_argument("--json", action="store_true", help="print the rows as JSON")
+
+
+def _shadow_parser(commands: Any) -> None:
+    shadow = commands.add_parser(
+        "shadow",
+        help="observe mode's would-be exits against the actual ones, in money",
+        description="Per position and per mode (act / observe / off) of a live or dry-run "
+        "trade database: actual PnL (the host's exits) against the brain's would-be PnL (its "
+        "virtual fills at decision prices, then the actual final exit for the rest), fees "
+        "included; would-be TP hits, ratchets and loss-guard fires. See docs/rollout.md.",
+    )
+    shadow.add_argument(
+        "db_url",
+        help="freqtrade's db_url: a SQLite file, sqlite:///FILE or "
+        "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB",
+    )
+    shadow.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _shadow(db_url: str, *, as_json: bool) -> int:
+    from exit_brain_plugin.adapter.tradedb import read_trades
+    from exit_brain_plugin.reports.shadow import shadow_report
+    from exit_brain_plugin.reports.sources import ReportInputError
+
+    try:
+        shown, trades = read_trades(db_url)
+    except ReportInputError as error:
+        return _fail(str(error))
+    report = shadow_report(shown, trades)
+    if as_json:
+        print(json.dumps(report.to_json(), indent=2))
+        return 0
+    from exit_brain_plugin.reports.shadow_render import render_shadow
+
+    render_shadow(report)
+    return 0
 
 
 def _plot_parser(commands: Any) -> None:
@@ -153,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _plot(args)
     if args.command == "set":
         return _set(args)
+    if args.command == "shadow":
+        return _shadow(args.db_url, as_json=args.json)
     return _backtest(args)
 
 
@@ -175,7 +217,7 @@ def _read_config(config_path: Path | None) -> dict[str, Any] | None:
     return config
 
 
-def _report(path: Path, config_path: Path | None, *, as_json: bool) -> int:
+def _report(path: str, config_path: Path | None, *, as_json: bool) -> int:
     from exit_brain_plugin.reports.analysis import summarize
     from exit_brain_plugin.reports.sources import ReportInputError, load_any
 

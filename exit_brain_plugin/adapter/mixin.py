@@ -26,7 +26,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from freqtrade.enums import ExitCheckTuple, ExitType, RunMode
@@ -35,6 +35,7 @@ from freqtrade.strategy import DecimalParameter, IStrategy
 
 from exit_brain_plugin.adapter import translate
 from exit_brain_plugin.adapter.rollout import ModeSink, PositionModes, RoutedStore
+from exit_brain_plugin.adapter.shadow import append_fill, ledger_fills, virtual_fill
 from exit_brain_plugin.adapter.store import position_key
 from exit_brain_plugin.core import (
     LOSS_GUARD_TAG,
@@ -378,7 +379,9 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         )
         fills = [self._eb_fill(order, trade, None) for order in orders if order is not first]
         if self.eb_mode(trade) is Mode.OBSERVE:
+            # Observe mode's exits are its own virtual fills: replay its shadow ledger.
             fills = [fill for fill in fills if fill.kind is FillKind.ENTRY]
+            fills += ledger_fills(trade, translate.amount_step(trade))
         verdict = rebuild_state(opening, fills, self.eb_settings())
         state = verdict.state
         if why is None:
@@ -531,12 +534,15 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             price=order.price,
             order_id="observe",
             legs=order.legs,
-            reason=order.tag,
+            # a stop exit records the stop it hit (stop:breakeven), as in act mode
+            reason=state.sl_reason if kind is FillKind.STOP else order.tag,
             amount_step=translate.amount_step(trade),
         )
         verdict = apply_fill(state, fill, self.eb_settings())
         self.eb_sink.emit(position_key(trade), verdict.events)
         self.eb_store.save(trade, verdict.state)
+        if not self.eb_is_backtest:  # the shadow report's ledger (adapter/shadow.py)
+            append_fill(trade, virtual_fill(order, state.sl_reason, datetime.now(UTC)))
         return verdict.state
 
     def _eb_error(self, callback: str, trade: Any) -> None:

@@ -1,5 +1,8 @@
 """Read trades from a freqtrade backtest export (zip or json) or a trade database.
 
+Trade databases (a SQLite file or any ``db_url`` freqtrade takes, e.g. PostgreSQL) are read
+through freqtrade's own persistence (adapter/tradedb.py), never by SQL on its tables.
+
 Every failure raises :class:`ReportInputError` with a one-line message naming the path and what
 was wrong, so that the command line can print it without a traceback.
 
@@ -11,18 +14,16 @@ or the repository's copy), as in the backtest itself. Trade databases store them
 import json
 import math
 import os
-import sqlite3
 import zipfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from exit_brain_plugin.core import ConfigError, StateError, from_json_dict, parse_config
+from exit_brain_plugin.core import ConfigError, parse_config
 from exit_brain_plugin.core.config import BrainConfig
-from exit_brain_plugin.reports.analysis import OrderRecord, TradeRecord, trades_of
+from exit_brain_plugin.reports.analysis import TradeRecord, trades_of
 
 
 MARKETS_ENV = "EXIT_BRAIN_MARKETS"
@@ -125,12 +126,18 @@ def is_database(path: Path) -> bool:
         return False
 
 
-def load_any(path: Path, config: Mapping[str, Any] | None = None) -> list[TradeSet]:
-    """Return the trade sets of an export (zip/json/folder) or a trade database."""
+def load_any(path: Path | str, config: Mapping[str, Any] | None = None) -> list[TradeSet]:
+    """Return the trade sets of an export (zip/json/folder) or a trade database.
+
+    :param path: a file or folder, or a database URL as freqtrade's ``db_url`` takes it
+    """
+    if "://" in str(path):
+        return load_database(str(path), config)
+    path = Path(path)
     if not path.exists():
         raise ReportInputError(f"{path}: no such file or folder")
     if path.is_file() and (is_database(path) or path.suffix in DATABASE_SUFFIXES):
-        return load_database(path, config)
+        return load_database(str(path), config)
     return load_backtest(path)
 
 
@@ -188,128 +195,21 @@ def load_backtest(path: Path) -> list[TradeSet]:
     return sets
 
 
-def load_database(path: Path, config: Mapping[str, Any] | None = None) -> list[TradeSet]:
-    """Return the trades of a freqtrade trade database (live or dry-run SQLite file)."""
-    if not path.is_file():
-        raise ReportInputError(f"{path}: no such file")
-    try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as error:
-        raise ReportInputError(f"{path}: cannot open as SQLite ({error})") from error
-    try:
-        trades = _read_trades(connection)
-    except sqlite3.Error as error:
-        raise ReportInputError(f"{path}: not a freqtrade trade database ({error})") from error
-    except (TypeError, ValueError, IndexError, KeyError) as error:
-        raise ReportInputError(f"{path}: malformed trade rows ({error})") from error
-    finally:
-        connection.close()
-    if not trades:
-        raise ReportInputError(f"{path}: the database holds no trades")
+def load_database(db_url: str, config: Mapping[str, Any] | None = None) -> list[TradeSet]:
+    """Return the trades of a live / dry-run trade database, read through freqtrade.
+
+    :param db_url: an SQLite file path or an SQLAlchemy URL, as freqtrade's ``db_url``
+    """
+    from exit_brain_plugin.adapter.tradedb import read_trades
+
+    shown, stored = read_trades(db_url)
+    name = Path(db_url).stem if "://" not in db_url else shown.rsplit("/", 1)[-1]
     return [
         TradeSet(
-            name=path.stem,
-            trades=trades,
-            config=brain_config(config, str(path)),
-            source=str(path),
+            name=name,
+            trades=[trade.record for trade in stored],
+            config=brain_config(config, shown),
+            source=shown,
             raw_config=dict(config or {}),
         )
     ]
-
-
-def _timestamp_ms(value: Any) -> int:
-    if not value:
-        return 0
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return 0
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # freqtrade stores naive UTC
-    return int(moment.timestamp() * 1000)
-
-
-def _col(row: sqlite3.Row, key: str) -> Any:
-    """Return a column, or None where an older schema does not have it."""
-    return row[key] if key in row.keys() else None  # noqa: SIM118 - sqlite3.Row has no __contains__ for keys
-
-
-def _order_record(row: sqlite3.Row, entry_side: str | None) -> OrderRecord:
-    side = row["ft_order_side"]
-    remaining = _col(row, "remaining")
-    return OrderRecord(
-        # stoploss-on-exchange orders carry no tag: they are stop exits
-        tag="stoploss_on_exchange" if side == "stoploss" else (row["ft_order_tag"] or ""),
-        is_entry=side == entry_side,
-        amount=float(row["filled"]),
-        price=float(row["average"] or row["price"] or _col(row, "ft_price") or 0.0),
-        timestamp_ms=_timestamp_ms(_col(row, "order_filled_date") or row["order_date"]),
-        complete=row["status"] == "closed" or not remaining or remaining <= 0,
-    )
-
-
-def _read_trades(connection: sqlite3.Connection) -> list[TradeRecord]:
-    connection.row_factory = sqlite3.Row
-    rows = connection.execute("SELECT * FROM trades ORDER BY id").fetchall()
-    entry_sides = {row["id"]: "sell" if _col(row, "is_short") else "buy" for row in rows}
-    orders: dict[int, list[OrderRecord]] = {}
-    for row in connection.execute(
-        "SELECT * FROM orders WHERE filled > 0 AND ft_is_open = 0 ORDER BY id"
-    ):
-        orders.setdefault(row["ft_trade_id"], []).append(
-            _order_record(row, entry_sides.get(row["ft_trade_id"]))
-        )
-    states = _read_states(connection)
-    records = []
-    for row in rows:
-        state = states.get(row["id"])
-        mode = _col(row, "precision_mode_price") or _col(row, "precision_mode")
-        amount_step = _step(_col(row, "amount_precision"), _col(row, "precision_mode"))
-        contract = float(_col(row, "contract_size") or 1.0)
-        records.append(
-            TradeRecord(
-                pair=row["pair"],
-                is_short=bool(_col(row, "is_short")),
-                leverage=float(_col(row, "leverage") or 1),
-                open_rate=float(row["open_rate"]),
-                open_date=str(row["open_date"]),
-                close_date=row["close_date"],
-                profit_ratio=float(row["close_profit"] or 0.0),
-                profit_abs=float(row["close_profit_abs"] or row["realized_profit"] or 0.0),
-                exit_reason=row["exit_reason"] or "",
-                orders=tuple(sorted(orders.get(row["id"], []), key=lambda o: o.timestamp_ms)),
-                sl_reason=_stop_reason(state),
-                initial_stop_price=float(_col(row, "initial_stop_loss") or 0.0) or None,
-                is_open=bool(row["is_open"]),
-                close_rate=float(row["close_rate"]) if row["close_rate"] else None,
-                fee_open=float(row["fee_open"] or 0.0),
-                fee_close=float(row["fee_close"] or 0.0),
-                price_step=_step(_col(row, "price_precision"), mode),
-                amount_step=None if amount_step is None else amount_step * contract,
-                stored_state=state,
-            )
-        )
-    return records
-
-
-def _stop_reason(state: Any) -> str | None:
-    kind = getattr(state, "exit_kind", None)
-    if kind and kind.startswith("stop:"):
-        return str(kind.removeprefix("stop:"))
-    return None
-
-
-def _read_states(connection: sqlite3.Connection) -> dict[int, Any]:
-    states = {}
-    try:
-        rows = connection.execute(
-            "SELECT ft_trade_id, cd_value FROM trade_custom_data WHERE cd_key = 'exit_brain'"
-        ).fetchall()
-    except sqlite3.Error:
-        return {}
-    for row in rows:
-        try:
-            states[row["ft_trade_id"]] = from_json_dict(json.loads(row["cd_value"]))
-        except (ValueError, TypeError, StateError):
-            continue
-    return states

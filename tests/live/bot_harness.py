@@ -17,10 +17,10 @@ timed out by freqtrade. A cancelled order keeps what filled, as on a real exchan
 dry-run cancel would reset ``filled`` to 0, which no exchange does).
 """
 
+import contextlib
 import copy
 import json
 import logging
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,6 +38,7 @@ from freqtrade.freqtradebot import FreqtradeBot
 from freqtrade.persistence import Trade, enable_database_use
 from freqtrade.rpc import RPC
 from freqtrade.worker import Worker
+from sqlalchemy import create_engine, text
 
 from exit_brain_plugin.adapter.offline import install_offline_markets
 
@@ -285,15 +286,17 @@ def make_config(
     extra: dict[str, Any] | None = None,
     dry_run: bool = True,
     config_file: Path | None = None,
+    db_url: str | None = None,
 ) -> dict[str, Any]:
-    """Return a dry-run config from the repo's config.json, on ``tmp_path/trades.sqlite``."""
+    """Return a dry-run config from the repo's config.json, on ``tmp_path/trades.sqlite``
+    (or on ``db_url``, e.g. a PostgreSQL database)."""
     install_offline_markets()
     args = {
         "config": [str(config_file or REPO / "config.json")],
         "user_data_dir": str(REPO / "user_data"),
         "strategy": "ExitBrainLiveStrategy",
         "strategy_path": str(STRATEGIES),
-        "db_url": f"sqlite:///{tmp_path / 'trades.sqlite'}",
+        "db_url": db_url or f"sqlite:///{tmp_path / 'trades.sqlite'}",
     }
     config = Configuration(args, RunMode.DRY_RUN if dry_run else RunMode.LIVE).get_config()
     return _adjust_config(config, brain=brain, extra=extra, dry_run=dry_run)
@@ -351,8 +354,11 @@ class LiveHarness:
         *,
         price: float = 0.1,
         recorded_end: int = RALLY_START,
+        db_url: str | None = None,
     ) -> None:
         self.tmp_path = tmp_path
+        # The bots' database: SQLite under tmp_path, or e.g. a PostgreSQL database.
+        self.db_url = db_url or f"sqlite:///{tmp_path / 'trades.sqlite'}"
         self.monkeypatch = monkeypatch
         # A backtest earlier in the same process leaves freqtrade's models in memory mode
         # (disable_database_use); a trading bot uses the database.
@@ -380,7 +386,9 @@ class LiveHarness:
         """Start a bot process on the shared database (what ``freqtrade trade`` does)."""
         self.stop_bot()
         if config is None:
-            config = make_config(self.tmp_path, brain=brain, extra=extra, dry_run=dry_run)
+            config = make_config(
+                self.tmp_path, brain=brain, extra=extra, dry_run=dry_run, db_url=self.db_url
+            )
         bot = FreqtradeBot(config)
         bot.state = State.RUNNING
         bot.startup()
@@ -476,12 +484,15 @@ class LiveHarness:
         assert found, f"no trade {trade_id}"
         return found[0]
 
-    def state(self, trade_id: int = 1, key: str = STATE_KEY) -> Any:
+    def state(self, trade_id: int = 1, key: str = STATE_KEY, db_url: str | None = None) -> Any:
         """Return the stored state as the database holds it (raw JSON)."""
-        with sqlite3.connect(self.tmp_path / "trades.sqlite") as db:
+        with _connect(db_url or self.db_url) as db:
             row = db.execute(
-                "SELECT cd_type, cd_value FROM trade_custom_data WHERE ft_trade_id=? AND cd_key=?",
-                (trade_id, key),
+                text(
+                    "SELECT cd_type, cd_value FROM trade_custom_data "
+                    "WHERE ft_trade_id=:trade AND cd_key=:key"
+                ),
+                {"trade": trade_id, "key": key},
             ).fetchone()
         if row is None:
             return None
@@ -491,24 +502,41 @@ class LiveHarness:
         self, cd_type: str, cd_value: str, trade_id: int = 1, key: str = STATE_KEY
     ) -> None:
         """Overwrite (or create) the stored state row, as a corrupt or foreign database has it."""
-        with sqlite3.connect(self.tmp_path / "trades.sqlite") as db:
+        values = {"type": cd_type, "value": cd_value, "trade": trade_id, "key": key}
+        with _connect(self.db_url) as db:
             cursor = db.execute(
-                "UPDATE trade_custom_data SET cd_type=?, cd_value=? "
-                "WHERE ft_trade_id=? AND cd_key=?",
-                (cd_type, cd_value, trade_id, key),
+                text(
+                    "UPDATE trade_custom_data SET cd_type=:type, cd_value=:value "
+                    "WHERE ft_trade_id=:trade AND cd_key=:key"
+                ),
+                values,
             )
             if cursor.rowcount == 0:
                 db.execute(
-                    "INSERT INTO trade_custom_data (ft_trade_id, cd_key, cd_type, cd_value, "
-                    "created_at) VALUES (?, ?, ?, ?, ?)",
-                    (trade_id, key, cd_type, cd_value, START.replace(tzinfo=None)),
+                    text(
+                        "INSERT INTO trade_custom_data (ft_trade_id, cd_key, cd_type, cd_value, "
+                        "created_at) VALUES (:trade, :key, :type, :value, :at)"
+                    ),
+                    {**values, "at": START.replace(tzinfo=None)},
                 )
 
     def delete_custom_data(self, trade_id: int = 1, key: str = STATE_KEY) -> None:
-        with sqlite3.connect(self.tmp_path / "trades.sqlite") as db:
+        with _connect(self.db_url) as db:
             db.execute(
-                "DELETE FROM trade_custom_data WHERE ft_trade_id=? AND cd_key=?", (trade_id, key)
+                text("DELETE FROM trade_custom_data WHERE ft_trade_id=:trade AND cd_key=:key"),
+                {"trade": trade_id, "key": key},
             )
+
+
+@contextlib.contextmanager
+def _connect(db_url: str) -> Iterator[Any]:
+    """A connection of its own to the bots' database (SQLite or PostgreSQL), committed on exit."""
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        engine.dispose()
 
 
 def exit_orders(trade: Trade) -> list[tuple[str | None, str, float]]:

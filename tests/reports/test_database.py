@@ -274,3 +274,12 @@ def test_an_empty_database_and_a_foreign_sqlite_file_are_one_line_errors(tmp_pat
         f"exit-brain: {empty}: the database holds no trades",
         f"exit-brain: {foreign}: not a freqtrade trade database (no such table: trades)",
     ]
+
+
+def test_report_takes_the_database_as_a_sqlite_url_too(trade_db, capsys):
+    assert main(["report", str(trade_db), "--json"]) == 0
+    by_path = json.loads(capsys.readouterr().out)
+    assert main(["report", f"sqlite:///{trade_db}", "--json"]) == 0
+    (by_url,) = json.loads(capsys.readouterr().out).values()
+    assert by_url == next(iter(by_path.values()))
+    assert by_url["trades"] == 3

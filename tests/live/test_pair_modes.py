@@ -129,7 +129,11 @@ def test_act_observe_and_off_pairs_walk_the_same_ticks(live, caplog):
     assert ltc.amount == pytest.approx(0.5)
     assert ltc.stop_loss == pytest.approx(HOST_STOP)
     ltc_rows = _rows(live, ids["LTC/BTC"])
-    assert set(ltc_rows) == {"exit_brain_observe"}
+    assert set(ltc_rows) == {"exit_brain_observe", "exit_brain_shadow"}
+    assert [(f["tag"], f["amount"]) for f in ltc_rows["exit_brain_shadow"]["fills"]] == [
+        ("exit_brain_tp1", pytest.approx(0.12)),
+        ("exit_brain_tp2", pytest.approx(0.09)),
+    ]
     shadow = ltc_rows["exit_brain_observe"]
     assert shadow["mode"] == "observe"
     assert shadow["triggered_legs"] == [1, 2]

@@ -61,7 +61,8 @@ from exit_brain_plugin.core import (
     rebuild_state,
 )
 from exit_brain_plugin.core.events import TAG_PREFIX, initialized, state_note
-from exit_brain_plugin.core.pricing import is_level_reached
+from exit_brain_plugin.core.exit_reasons import is_stop_reason, stop_kind_from_tag, stop_tag
+from exit_brain_plugin.core.pricing import is_level_reached, is_stop_breached
 
 
 logger = logging.getLogger("exit_brain")
@@ -117,6 +118,9 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
 
     exit_brain_defaults: ClassVar[dict[str, Any]] = {}
     order_types: dict[str, Any]
+    #: Backtests: freqtrade fills under the brain's fill rules (adapter/backtest.py). Set at
+    #: start when the brain acts; ``exit-brain compare`` sets it for its "brain off" run.
+    eb_fill_rules: bool = False
 
     # Hyperopt space "exitbrain"; outside hyperopt they apply only when a parameter file sets
     # them, so config.json stays the source of truth.
@@ -204,6 +208,11 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         else:
             self._eb_host_exit_type = self.order_types.get("exit", "limit")
         super().ft_bot_start(**kwargs)
+        if self.eb_is_backtest:
+            from exit_brain_plugin.adapter import backtest  # noqa: PLC0415 - backtests only
+
+            backtest.install()
+            self.eb_fill_rules = self.eb_fill_rules or self.eb_active()
         if self.eb_config.enabled and self.eb_is_backtest:
             self._eb_skip_trade_copies()
         logger.info(initialized(self.eb_mode_label()).render())
@@ -379,7 +388,9 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         reason = ""
         if not translate.is_entry(order, trade):
             kind, _ = translate.exit_fill_kind(order.ft_order_tag, order.ft_order_side)
-            if kind is FillKind.STOP and state is not None:
+            if kind is FillKind.STOP:
+                reason = stop_kind_from_tag(order.ft_order_tag) or ""
+            if kind is FillKind.STOP and state is not None and not reason:
                 reason = self._eb_stop_reason(state, trade, float(trade.stop_loss or 0.0))
         return translate.fill_from_order(order, trade, stop_reason=reason)
 
@@ -719,11 +730,24 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                     ),
                     decision.tag,
                 )
-            if self.eb_is_backtest:
+            if self.eb_is_backtest and not self._eb_stop_first(trade, current_exit_rate):
                 return self._eb_resting_exit(trade, result.state, result.snapshot) or host
         except Exception:
             self._eb_error("adjust_trade_position", trade)
         return host
+
+    def _eb_stop_first(self, trade: Any, rate: float) -> bool:
+        # Backtests: a candle that opens at or beyond the stop closes the position at that open
+        # (adapter/backtest.py), and a full close already sent waits for its fill: resting a
+        # take-profit now would fill it on this candle first and cancel that close.
+        if trade.stop_loss and is_stop_breached(
+            translate.side_of(trade), float(rate), float(trade.stop_loss)
+        ):
+            return True
+        return any(
+            order.ft_order_side == trade.exit_side and is_stop_reason(order.ft_order_tag)
+            for order in trade.open_orders
+        )
 
     def _eb_resting_exit(
         self, trade: Any, state: PositionState, snapshot: MarketSnapshot
@@ -799,7 +823,12 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
     def should_exit(
         self, trade: Any, rate: float, current_time: datetime, **kwargs: Any
     ) -> list[ExitCheckTuple]:
-        """Report a stop exit at the loss-guard price as ``exit_brain_loss_guard`` (SPEC §6)."""
+        """Name a stop exit by the stop that fired (docs/behaviour.md §6).
+
+        ``exit_brain_loss_guard`` at the loss-guard price, else ``exit_brain_stop_<kind>``
+        (``initial``, ``breakeven``, ``tp1``, …, ``strategy``), so that freqtrade's exit-reason
+        table, FreqUI and Telegram say which stop fired.
+        """
         exits: list[ExitCheckTuple] = super().should_exit(trade, rate, current_time, **kwargs)
         if not exits or not self.eb_active():
             return exits
@@ -807,14 +836,11 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             if check.exit_type in (ExitType.STOP_LOSS, ExitType.TRAILING_STOP_LOSS):
                 try:
                     state = self.eb_store.peek(trade) or self.eb_state(trade, check=False)
-                    if (
-                        state is not None
-                        and self._eb_stop_reason(state, trade, float(trade.stop_loss))
-                        == "loss_guard"
-                    ):
-                        exits[index] = ExitCheckTuple(
-                            exit_type=check.exit_type, exit_reason=LOSS_GUARD_TAG
-                        )
+                    if state is None:
+                        continue
+                    kind = self._eb_stop_reason(state, trade, float(trade.stop_loss))
+                    reason = LOSS_GUARD_TAG if kind == "loss_guard" else stop_tag(kind)
+                    exits[index] = ExitCheckTuple(exit_type=check.exit_type, exit_reason=reason)
                 except Exception:
                     self._eb_error("should_exit", trade)
         return exits

@@ -53,11 +53,9 @@ from exit_brain_plugin.core import (
     create_state,
     legs_from_tag,
 )
+from exit_brain_plugin.core.exit_reasons import classify_exit, is_stop_reason, stop_kind_from_tag
 
 
-STOP_REASONS = frozenset(
-    {"stop_loss", "trailing_stop_loss", "stoploss_on_exchange", STOP_BACKSTOP_TAG}
-)
 # Stop kinds that are not the ratchet's: no profit is locked by them.
 UNRATCHETED_KINDS = frozenset({"initial", "strategy", "loss_guard"})
 # Loss-guard fires per day: green up to 5, yellow up to 10, red above (issue 5).
@@ -237,17 +235,11 @@ class Replay:
 
 
 def _fill(order: OrderRecord, state: PositionState, trade: TradeRecord, entry: float) -> Fill:
-    legs = () if order.is_entry else legs_from_tag(order.tag)
-    if order.is_entry:
-        kind, reason = FillKind.ENTRY, ""
-    elif legs is not None:
-        kind, reason = FillKind.TAKE_PROFIT, order.tag
-    elif order.tag == LOSS_GUARD_TAG:
-        kind, reason = FillKind.LOSS_GUARD, order.tag
-    elif order.tag in STOP_REASONS:
-        kind, reason = FillKind.STOP, state.sl_reason
-    else:
-        kind, reason = FillKind.OTHER_EXIT, order.tag
+    # The adapter's classifier (core/exit_reasons.py): a report never disagrees with it.
+    kind, legs = (FillKind.ENTRY, ()) if order.is_entry else classify_exit(order.tag)
+    reason = "" if order.is_entry else order.tag
+    if kind is FillKind.STOP:
+        reason = stop_kind_from_tag(order.tag) or state.sl_reason
     return Fill(
         kind=kind,
         filled_amount=order.amount,
@@ -338,6 +330,9 @@ def stop_kind(trade: TradeRecord, config: BrainConfig, replay: Replay | None = N
     """
     if trade.sl_reason:
         return trade.sl_reason
+    named = stop_kind_from_tag(trade.exit_reason)
+    if named:
+        return named
     if replay is not None:
         return replay.stop_kind
     hits = len(trade.tp_legs)
@@ -472,7 +467,7 @@ def summarize(trades: Sequence[TradeRecord], config: BrainConfig) -> Summary:
         events.extend(_stored_ratchets(trade, replay))
         if trade.loss_guard_fired:
             guard_days[(trade.close_date or trade.open_date)[:10]] += 1
-        elif trade.exit_reason in STOP_REASONS:
+        elif is_stop_reason(trade.exit_reason):
             kind = stop_kind(trade, config, replay)
             stops[kind] += 1
             value = locked_profit(trade, kind)

@@ -42,7 +42,8 @@ def test_report_counts_levels_ratchets_stops_and_the_loss_guard(hand_built, caps
     assert summary["loss_guard_by_day"] == {"2022-01-03": {"fires": 1, "colour": "green"}}
     assert summary["loss_guard_quiet_days"] == 1  # 2022-01-04, when E closed
     assert summary["exit_reasons"] == {
-        "stop_loss": 3,
+        "exit_brain_stop_breakeven": 1,
+        "exit_brain_stop_tp1": 2,
         "exit_brain_loss_guard": 1,
         "exit_signal": 1,
     }

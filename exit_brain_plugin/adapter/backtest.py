@@ -61,7 +61,7 @@ def _rules_on(backtesting: Any) -> bool:
 
 
 def _get_order_filled(original: Callable[..., bool]) -> Callable[..., bool]:
-    def get_order_filled(self: Any, rate: float, row: tuple) -> bool:
+    def get_order_filled(self: Any, rate: float, row: tuple[Any, ...]) -> bool:
         if original(self, rate, row):
             return True
         if not _rules_on(self):
@@ -72,7 +72,9 @@ def _get_order_filled(original: Callable[..., bool]) -> Callable[..., bool]:
 
 
 def _check_trade_exit(original: Callable[..., Any]) -> Callable[..., Any]:
-    def check_trade_exit(self: Any, trade: Any, row: tuple, current_time: datetime) -> Any:
+    def check_trade_exit(
+        self: Any, trade: Any, row: tuple[Any, ...], current_time: datetime
+    ) -> Any:
         if _rules_on(self):
             stops = self.__dict__.setdefault("_eb_stop_at_open", {})
             stops[trade.id] = (row[_DATE], trade.stop_loss)
@@ -83,7 +85,7 @@ def _check_trade_exit(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _get_close_rate_for_stoploss(original: Callable[..., float]) -> Callable[..., float]:
     def get_close_rate_for_stoploss(
-        self: Any, row: tuple, trade: Any, exit_: Any, trade_dur: int
+        self: Any, row: tuple[Any, ...], trade: Any, exit_: Any, trade_dur: int
     ) -> float:
         if _rules_on(self) and exit_.exit_type in _STOP_EXITS:
             if _stuck_stop_exit(trade, row):
@@ -96,7 +98,7 @@ def _get_close_rate_for_stoploss(original: Callable[..., float]) -> Callable[...
     return get_close_rate_for_stoploss
 
 
-def _stuck_stop_exit(trade: Any, row: tuple) -> bool:
+def _stuck_stop_exit(trade: Any, row: tuple[Any, ...]) -> bool:
     # An exit order from an earlier candle that is still open: a live market order would have
     # filled; the earliest price this backtest can give it is this candle's open.
     candle = row[_DATE].to_pydatetime()

@@ -62,6 +62,7 @@ from exit_brain_plugin.core import (
 )
 from exit_brain_plugin.core.events import TAG_PREFIX, initialized, state_note
 from exit_brain_plugin.core.exit_reasons import is_stop_reason, stop_kind_from_tag, stop_tag
+from exit_brain_plugin.core.parameters import apply_parameters, describe
 from exit_brain_plugin.core.pricing import is_level_reached, is_stop_breached
 
 
@@ -209,16 +210,18 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             self._eb_host_exit_type = self.order_types.get("exit", "limit")
         super().ft_bot_start(**kwargs)
         if self.eb_is_backtest:
-            from exit_brain_plugin.adapter import backtest  # noqa: PLC0415 - backtests only
+            from exit_brain_plugin.adapter import backtest
 
             backtest.install()
             self.eb_fill_rules = self.eb_fill_rules or self.eb_active()
         if self.eb_config.enabled and self.eb_is_backtest:
             self._eb_skip_trade_copies()
         logger.info(initialized(self.eb_mode_label()).render())
+        # freqtrade loaded the parameter file in super().ft_bot_start: print what runs.
         logger.info(
-            "[EXIT_BRAIN_EXECUTOR] Settings: %s",
-            ", ".join(f"{key}={value}" for key, value in self.eb_config.to_dict().items()),
+            "[EXIT_BRAIN_EXECUTOR] Settings: %s (parameters over config.json: %s)",
+            ", ".join(f"{key}={value}" for key, value in self.eb_settings().to_dict().items()),
+            describe(self._eb_file_values()),
         )
 
     def _eb_skip_trade_copies(self) -> None:
@@ -301,18 +304,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         return dict(getattr(self, "_ft_params_from_file", {}).get("exitbrain", {}) or {})
 
     def _eb_apply_parameters(self, values: dict[str, Any]) -> BrainConfig:
-        base = self.eb_base_config.to_dict()
-        scale = values.get("eb_tp_distance_scale")
-        if scale is not None:
-            base["tp_distances"] = [distance * scale for distance in base["tp_distances"]]
-            if base["tp_atr_multipliers"] is not None:
-                base["tp_atr_multipliers"] = [k * scale for k in base["tp_atr_multipliers"]]
-            if max(base["tp_distances"]) >= 1.0:
-                base["tp_distances"] = self.eb_base_config.to_dict()["tp_distances"]
-        for name in ("eb_max_unrealized_loss_pct", "eb_ratchet_offset"):
-            if values.get(name) is not None:
-                base[_PARAMETERS[name]] = values[name]
-        return parse_config(base)
+        return apply_parameters(self.eb_base_config, values)
 
     # ----------------------------------------------------------------- state
 

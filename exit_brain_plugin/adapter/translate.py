@@ -9,13 +9,10 @@ from typing import Any
 from freqtrade.strategy import stoploss_from_absolute
 
 from exit_brain_plugin.core import (
-    LOSS_GUARD_TAG,
-    STOP_BACKSTOP_TAG,
     Fill,
     FillKind,
     PositionOpen,
     Side,
-    legs_from_tag,
 )
 from exit_brain_plugin.core.exit_reasons import FREQTRADE_STOP_REASONS, classify_exit
 

@@ -37,7 +37,9 @@ def is_stop_reason(tag: str | None, side: str | None = None) -> bool:
         return True
     if not tag:
         return False
-    return tag in FREQTRADE_STOP_REASONS or tag == STOP_BACKSTOP_TAG or bool(stop_kind_from_tag(tag))
+    return (
+        tag in FREQTRADE_STOP_REASONS or tag == STOP_BACKSTOP_TAG or bool(stop_kind_from_tag(tag))
+    )
 
 
 def classify_exit(tag: str | None, side: str | None = None) -> tuple[FillKind, tuple[int, ...]]:

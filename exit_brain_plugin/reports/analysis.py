@@ -40,7 +40,6 @@ from typing import Any
 
 from exit_brain_plugin.core import (
     LOSS_GUARD_TAG,
-    STOP_BACKSTOP_TAG,
     BrainConfig,
     Fill,
     FillKind,

@@ -135,11 +135,27 @@ def _report(path: Path, config_path: Path | None, *, as_json: bool) -> int:
         sets = load_any(path, _read_config(config_path))
     except ReportInputError as error:
         return _fail(str(error))
-    _print(
-        [(trade_set.name, summarize(trade_set.trades, trade_set.config)) for trade_set in sets],
-        as_json=as_json,
-    )
+    summaries = [(s.name, summarize(s.trades, s.config)) for s in sets]
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    name: {**summary.to_json(), **_settings(s)}
+                    for (name, summary), s in zip(summaries, sets, strict=True)
+                },
+                indent=2,
+            )
+        )
+        return 0
+    _print(summaries, as_json=False)
+    for trade_set in sets:
+        settings = ", ".join(f"{k}={v}" for k, v in trade_set.config.to_dict().items())
+        print(f"{trade_set.name}: settings replayed ({trade_set.settings_source}): {settings}")
     return 0
+
+
+def _settings(trade_set: Any) -> dict[str, Any]:
+    return {"settings": trade_set.config.to_dict(), "settings_source": trade_set.settings_source}
 
 
 def _print(summaries: list[tuple[str, Any]], *, as_json: bool) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from exit_brain_plugin.core import ConfigError, StateError, from_json_dict, parse_config
 from exit_brain_plugin.core.config import BrainConfig
-from exit_brain_plugin.core.parameters import apply_parameters, parameters_from_file
+from exit_brain_plugin.core.parameters import apply_parameters, describe, parameters_from_file
 from exit_brain_plugin.reports.analysis import OrderRecord, TradeRecord, trades_of
 
 
@@ -57,6 +57,8 @@ class TradeSet:
     raw_config: dict[str, Any] = field(default_factory=dict)
     #: strategy parameters (hyperopt space exitbrain) that overrode config.json's settings
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: where ``config`` comes from, said next to the report
+    settings_source: str = ""
 
 
 def brain_config(raw_config: Mapping[str, Any] | None, where: str) -> BrainConfig:
@@ -212,6 +214,8 @@ def load_backtest(path: Path) -> list[TradeSet]:
                 result=result,
                 raw_config=dict(config or {}),
                 parameters=parameters,
+                settings_source="the export's config"
+                + (f" with its parameter file ({describe(parameters)})" if parameters else ""),
             )
         )
     return sets
@@ -227,6 +231,7 @@ def load_database(path: Path, config: Mapping[str, Any] | None = None) -> list[T
         raise ReportInputError(f"{path}: cannot open as SQLite ({error})") from error
     try:
         trades = _read_trades(connection)
+        managed = _brain_managed(connection)
     except sqlite3.Error as error:
         raise ReportInputError(f"{path}: not a freqtrade trade database ({error})") from error
     except (TypeError, ValueError, IndexError, KeyError) as error:
@@ -235,6 +240,18 @@ def load_database(path: Path, config: Mapping[str, Any] | None = None) -> list[T
         connection.close()
     if not trades:
         raise ReportInputError(f"{path}: the database holds no trades")
+    if not managed:
+        raise ReportInputError(
+            f"{path}: no position in this database was managed by Exit Brain (no exit_brain "
+            "state is stored with any of its trades): run the strategy with ExitBrainMixin, "
+            "or report on a database of a strategy that uses it"
+        )
+    source = (
+        "--config"
+        if config is not None
+        else "the default settings (docs/behaviour.md §2): no --config given, pass the config "
+        "the bot ran with"
+    )
     return [
         TradeSet(
             name=path.stem,
@@ -242,8 +259,20 @@ def load_database(path: Path, config: Mapping[str, Any] | None = None) -> list[T
             config=brain_config(config, str(path)),
             source=str(path),
             raw_config=dict(config or {}),
+            settings_source=source,
         )
     ]
+
+
+def _brain_managed(connection: sqlite3.Connection) -> bool:
+    try:
+        row = connection.execute(
+            "SELECT COUNT(*) FROM trade_custom_data "
+            "WHERE cd_key IN ('exit_brain', 'exit_brain_observe')"
+        ).fetchone()
+    except sqlite3.Error:
+        return False  # a database without the custom-data table never stored a state
+    return bool(row and row[0])
 
 
 def _timestamp_ms(value: Any) -> int:

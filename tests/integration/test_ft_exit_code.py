@@ -1,6 +1,7 @@
 """``exit-brain ft …`` fails when freqtrade logged a fatal configuration error (issue 8)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,13 @@ def test_ft_backtesting_with_a_bad_exit_brain_setting_exits_non_zero(tmp_path):
     command += ["--config", str(bad), "--userdir", "user_data", "--export", "none"]
     command += ["--strategy", "ExitBrainSampleStrategy", "--timerange", "20180110-20180111"]
     done = subprocess.run(
-        command, cwd=REPO, capture_output=True, text=True, timeout=300, check=False
+        command,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "COLUMNS": "1000"},
     )
     output = done.stdout + done.stderr
     assert done.returncode == 2, output[-2000:]

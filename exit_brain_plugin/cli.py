@@ -169,7 +169,7 @@ def _print(summaries: list[tuple[str, Any]], *, as_json: bool) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from exit_brain_plugin.adapter.compare import compare_runs, run_variants
+    from exit_brain_plugin.adapter.compare import compare_runs, ratchet_effect, run_variants
     from exit_brain_plugin.reports.sources import ReportInputError
 
     config_file, timerange = MARKETS[args.market]
@@ -189,12 +189,24 @@ def _compare(args: argparse.Namespace) -> int:
     rows = compare_runs(runs)
     title = f"{args.strategy} {config_path.name} {base.get('timerange') or ''}".strip()
     if args.json:
-        print(json.dumps({"title": title, "rows": [row.to_json() for row in rows]}, indent=2))
+        rows_json = [row.to_json() for row in rows]
+        effect = ratchet_effect(rows)
+        print(json.dumps({"title": title, "rows": rows_json, "ratchet_effect": effect}, indent=2))
         return 0
     from exit_brain_plugin.reports.render import render_comparison
 
     render_comparison(title, rows, str(base.get("stake_currency", "")))
     print(f"ladder off: {LADDER_OFF_HELP}.")
+    effect = ratchet_effect(rows)
+    if effect is not None:
+        print(
+            f"ratchet effect: {effect:+.8g} {base.get('stake_currency', '')} total profit "
+            "(brain on - ratchet off)."
+        )
+    print(
+        "fills: every column, brain off included, uses the brain's backtest fill rules "
+        "(a stop the candle opens beyond fills at the open)."
+    )
     return 0
 
 

@@ -204,3 +204,21 @@ def test_take_profit_touched_at_a_high_stored_one_float_step_off_the_tick_fills_
     tag, _, price = exit_orders(trade)[0]
     assert (tag, price) == ("exit_brain_tp1", 0.99 if short else 0.101)
     assert _filled_at(trade, "exit_brain_tp1") == _date(run, 2)
+
+
+def test_compare_brain_off_fills_a_stop_gap_at_the_open_like_the_brain():
+    from exit_brain_plugin.adapter.compare import _same_fill_rules
+
+    rows = [
+        C(0.1000, 0.1000, 0.1000, 0.1000, enter_long=1),  # 0 signal
+        C(0.1000, 0.1005, 0.0995, 0.1000),  # 1 entry at 0.1000; stop 0.05
+        C(0.0400, 0.0520, 0.0390, 0.0450),  # 2 opens below 0.05, high back above it
+        C(0.0450, 0.0460, 0.0440, 0.0450),  # 3
+    ]
+    config = make_config()
+    config["exit_brain"] = {**config["exit_brain"], "enabled": False}
+    (plain,) = run_backtest(rows, config).trades
+    (compared,) = run_backtest(rows, config, prepare=_same_fill_rules).trades
+    # freqtrade alone fills at the stop price 0.05; compare's "brain off" at the open 0.04.
+    assert exit_orders(plain) == [("stop_loss", 0.5, 0.05)]
+    assert exit_orders(compared) == [("stop_loss", 0.5, 0.04)]

@@ -22,7 +22,7 @@ MARKETS = {
     "futures": ("config-futures.json", "20211115-20211122"),
 }
 LADDER_OFF_HELP = (
-    "SPEC has no switch for the ladder: 'ladder off' puts its levels out of reach "
+    "The settings have no switch for the ladder: 'ladder off' puts its levels out of reach "
     "(tp_distances 0.96-0.99, tp_atr_multipliers null), so no take-profit fills and the "
     "ratchet never moves either"
 )

@@ -3,10 +3,12 @@
 Variants (the config's ``exit_brain`` section with one change each):
 
 - ``brain on``: the section as configured;
-- ``brain off``: ``enabled: false`` (SPEC §6: exactly the trades of the host strategy alone);
+- ``brain off``: ``enabled: false`` (docs/behaviour.md §6: exactly the trades of the host strategy
+alone);
 - ``ratchet off``: ``ratchet_sl_enabled: false``;
 - ``loss guard off``: ``loss_guard_enabled: false``;
-- ``ladder off``: SPEC §2 has no switch for the ladder, so its levels are put out of reach:
+- ``ladder off``: docs/behaviour.md §2 has no switch for the ladder, so its levels are put out of
+reach:
   ``tp_distances`` 0.96 … 0.99 (a long's level would need the price to nearly double, a
   short's to fall by 96 % or more) and ``tp_atr_multipliers: null``. No take-profit fills, so
   the ratchet has nothing to move either: this variant is "loss guard only". A strategy that

@@ -107,7 +107,8 @@ _PARAMETERS = {
 class ExitBrainMixin(IStrategy):  # type: ignore[misc]
     """Take-profit ladder, ratcheting stop and loss guard for any freqtrade strategy.
 
-    Settings come from the ``exit_brain`` section of config.json (SPEC §2), over the class
+    Settings come from the ``exit_brain`` section of config.json (docs/behaviour.md §2), over the
+    class
     attribute ``exit_brain_defaults``. A strategy may override :meth:`exit_brain_plan` to
     supply its own ladder.
     """
@@ -235,7 +236,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 setattr(self, name, _uncopied(getattr(self, name), name))
 
     def eb_check_freqtrade_settings(self) -> None:
-        """Refuse a config that turns off what the brain needs (SPEC §6, STYLE §5.6).
+        """Refuse a config that turns off what the brain needs (docs/behaviour.md §6, STYLE §5.6).
 
         :raises ConfigurationError: naming the setting and the fix
         """
@@ -269,7 +270,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 )
 
     def eb_mode_label(self) -> str:
-        """Return the SPEC §7 mode label of this run."""
+        """Return the docs/behaviour.md §7 mode label of this run."""
         if self.eb_config.mode is Mode.OBSERVE:
             return "OBSERVE MODE"
         if not self.eb_config.enabled:
@@ -341,7 +342,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         return math.isclose(state.remaining_size, trade.amount, rel_tol=1e-9, abs_tol=step)
 
     def _eb_rebuild(self, trade: Any, why: str | None) -> PositionState | None:
-        # The trade's filled orders are the ground truth (SPEC §3).
+        # The trade's filled orders are the ground truth (docs/behaviour.md §3).
         orders = translate.filled_orders(trade)
         entries = [order for order in orders if translate.is_entry(order, trade)]
         if not entries:
@@ -361,7 +362,8 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         state = verdict.state
         if why is None:
             # No stored state for a trade with fills: the brain was off or absent when it
-            # opened, or the row was deleted. A repair, not a normal start: say so (SPEC §3).
+            # opened, or the row was deleted. A repair, not a normal start: say so
+            # (docs/behaviour.md §3).
             created = [event for event in verdict.events if event.key == "created"]
             self.eb_sink.emit(position_key(trade), created)
         note = state_note(
@@ -500,7 +502,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
 
     def _eb_observe(self, trade: Any, order: ExitOrder, state: PositionState) -> PositionState:
         # Observe mode: nothing is sent; the decision is booked as if it had filled at the
-        # decision price, so the shadow ladder and ratchet go on (SPEC §6).
+        # decision price, so the shadow ladder and ratchet go on (docs/behaviour.md §6).
         kind = {
             ExitKind.TAKE_PROFIT: FillKind.TAKE_PROFIT,
             ExitKind.LOSS_GUARD: FillKind.LOSS_GUARD,
@@ -772,7 +774,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         """Override to supply the ladder: ``[(price, fraction), ...]``, or None to keep it.
 
         Return the whole ladder by level; levels already hit are kept as they were. The brain
-        cleans it as SPEC §4.2 says (cap, normalisation, wrong-side levels dropped).
+        cleans it as docs/behaviour.md §4.2 says (cap, normalisation, wrong-side levels dropped).
         """
         return None
 

@@ -14,7 +14,8 @@ Definitions (closed positions only; open ones are counted apart):
 
 - **TP hits per level**: positions whose filled exit orders cover that level. **Conditional
   rate**: TP1 hits / positions, then TPn hits / TP(n−1) hits.
-- **Ratchet events**: each move of the brain's stop after a take-profit fill (SPEC §4.4),
+- **Ratchet events**: each move of the brain's stop after a take-profit fill (docs/behaviour.md
+§4.4),
   with the fill's time, the old and new stop price and its reason (``breakeven``, ``tp1``, …).
 - **Stop exits by kind**: positions whose final exit was a stop (``stop_loss``,
   ``trailing_stop_loss``, ``stoploss_on_exchange``, the brain's ``exit_brain_stop`` backstop),
@@ -343,7 +344,7 @@ def _stored_ratchets(trade: TradeRecord, replay: Replay | None) -> tuple[Ratchet
 
 
 def stop_kind(trade: TradeRecord, config: BrainConfig, replay: Replay | None = None) -> str:
-    """Name the stop that closed ``trade``: initial, breakeven, tp1, ... (SPEC §4.4).
+    """Name the stop that closed ``trade``: initial, breakeven, tp1, ... (docs/behaviour.md §4.4).
 
     The brain's recorded kind when stored (trade databases), else the replay's active stop,
     else a count of the take-profits filled before the exit.

@@ -17,7 +17,8 @@ price the brain's exits better than any live order would fill:
    float step: the order stays open and is replaced and re-priced on the next candle (a stop
    exit then fills at the stop price, above anything that traded; a gap take-profit fills a
    candle late at another price). Corrected: a price within float noise (relative 1e-10, far
-   below any exchange tick) of the candle's low or high is inside the candle.
+   below any exchange tick) of the candle's low or high is inside the candle, for exit orders
+   (entries keep freqtrade's test: the brain does not change when a position opens).
 
 Both apply only to backtests of a strategy with ``eb_fill_rules`` true: the brain enabled and
 acting, or ``exit-brain compare``'s "brain off" run, which sets it so that the comparison uses
@@ -64,11 +65,26 @@ def _get_order_filled(original: Callable[..., bool]) -> Callable[..., bool]:
     def get_order_filled(self: Any, rate: float, row: tuple[Any, ...]) -> bool:
         if original(self, rate, row):
             return True
-        if not _rules_on(self):
+        if not (_rules_on(self) and self.__dict__.get("_eb_exit_order")):
             return False
         return on_candle_edge(rate, row[_LOW]) or on_candle_edge(rate, row[_HIGH])
 
     return get_order_filled
+
+
+def _try_close_open_order(original: Callable[..., bool]) -> Callable[..., bool]:
+    # The fill test does not know the order: mark exit orders for it. Entries keep freqtrade's
+    # test, so the brain never changes when a position opens.
+    def try_close_open_order(
+        self: Any, order: Any, trade: Any, current_date: datetime, row: tuple[Any, ...]
+    ) -> bool:
+        self._eb_exit_order = order is not None and order.ft_order_side == trade.exit_side
+        try:
+            return original(self, order, trade, current_date, row)
+        finally:
+            self._eb_exit_order = False
+
+    return try_close_open_order
 
 
 def _check_trade_exit(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -111,6 +127,7 @@ def _stuck_stop_exit(trade: Any, row: tuple[Any, ...]) -> bool:
 
 _PATCHES: dict[str, Callable[[Any], Any]] = {
     "_get_order_filled": _get_order_filled,
+    "_try_close_open_order": _try_close_open_order,
     "_check_trade_exit": _check_trade_exit,
     "_get_close_rate_for_stoploss": _get_close_rate_for_stoploss,
 }

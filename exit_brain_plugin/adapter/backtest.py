@@ -26,6 +26,7 @@ the same fill rules. Any other strategy in the process keeps freqtrade's behavio
 and live / dry-run never import this module.
 """
 
+import logging
 import math
 from collections.abc import Callable
 from datetime import datetime
@@ -36,6 +37,8 @@ from freqtrade.optimize.backtesting import Backtesting
 
 
 __all__ = ["FLOAT_NOISE", "install", "installed", "on_candle_edge", "opens_beyond_stop"]
+
+logger = logging.getLogger("exit_brain")
 
 #: Relative distance below which two prices are the same tick stored differently.
 FLOAT_NOISE = 1e-10
@@ -144,7 +147,14 @@ def install() -> None:
     They act only for a Backtesting whose strategy has ``eb_fill_rules`` true.
     """
     for name, wrap in _PATCHES.items():
-        current = getattr(Backtesting, name)
+        current = getattr(Backtesting, name, None)
+        if current is None:  # another freqtrade version: say so, keep its own fills
+            logger.warning(
+                "[EXIT_BRAIN_EXECUTOR] freqtrade's Backtesting has no %s: the brain's backtest "
+                "fill rules (docs/behaviour.md §6) are off; use freqtrade 2026.9",
+                name,
+            )
+            continue
         if getattr(current, _MARKER, False):
             continue
         patched = wrap(current)

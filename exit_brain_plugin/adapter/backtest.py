@@ -9,7 +9,8 @@ price the brain's exits better than any live order would fill:
    stop-market order triggers at the open and fills there. Corrected: a stop that was in force
    at the candle's open (recorded when ``_check_trade_exit`` starts, before that candle's fills
    can move it) and that the open lies beyond fills at the open. A stop exit order still open
-   from an earlier candle fills at this candle's open (never re-priced to the stop price).
+   from an earlier candle fills at the worse of its own price and this candle's open (inside
+   this candle), never re-priced to a better stop price.
 2. **Tick-edge fills.** ``_exit_trade`` rounds the exit price to the exchange tick
    (``price_to_precision``) and ``_get_order_filled`` then tests ``low <= price <= high`` on
    the raw candle. Real candle data stores a price like 0.0302222 as 0.030222199999999998, so
@@ -34,6 +35,8 @@ from typing import Any
 
 from freqtrade.enums import ExitType
 from freqtrade.optimize.backtesting import Backtesting
+
+from exit_brain_plugin.core.exit_reasons import is_stop_reason
 
 
 __all__ = ["FLOAT_NOISE", "install", "installed", "on_candle_edge", "opens_beyond_stop"]
@@ -107,8 +110,9 @@ def _get_close_rate_for_stoploss(original: Callable[..., float]) -> Callable[...
         self: Any, row: tuple[Any, ...], trade: Any, exit_: Any, trade_dur: int
     ) -> float:
         if _rules_on(self) and exit_.exit_type in _STOP_EXITS:
-            if _stuck_stop_exit(trade, row):
-                return float(row[_OPEN])
+            stuck = _stuck_stop_price(trade, row)
+            if stuck is not None:
+                return _never_better(bool(trade.is_short), stuck, row)
             date, stop = self.__dict__.get("_eb_stop_at_open", {}).get(trade.id, (None, None))
             if date == row[_DATE] and opens_beyond_stop(bool(trade.is_short), row[_OPEN], stop):
                 return float(row[_OPEN])
@@ -117,15 +121,28 @@ def _get_close_rate_for_stoploss(original: Callable[..., float]) -> Callable[...
     return get_close_rate_for_stoploss
 
 
-def _stuck_stop_exit(trade: Any, row: tuple[Any, ...]) -> bool:
-    # An exit order from an earlier candle that is still open: a live market order would have
-    # filled; the earliest price this backtest can give it is this candle's open.
+def _stuck_stop_price(trade: Any, row: tuple[Any, ...]) -> float | None:
+    # A stop exit order from an earlier candle that is still open: a live market order would
+    # have filled at its price; return that price (None when there is no such order).
     candle = row[_DATE].to_pydatetime()
-    return any(
-        order.ft_order_side == trade.exit_side and order.order_date_utc < candle
+    prices = [
+        float(order.ft_price)
         for order in trade.open_orders
-        if order.ft_order_tag and not order.ft_order_tag.startswith("exit_brain_tp")
-    )
+        if order.ft_order_side == trade.exit_side
+        and order.order_date_utc < candle
+        and is_stop_reason(order.ft_order_tag)
+    ]
+    if not prices:
+        return None
+    return max(prices) if trade.is_short else min(prices)
+
+
+def _never_better(is_short: bool, stuck: float, row: tuple[Any, ...]) -> float:
+    # The worse of the stuck price and this candle's open, kept inside this candle so that it
+    # fills now: never a price better than the one the stop should have filled at.
+    if is_short:
+        return float(min(max(stuck, row[_OPEN]), row[_HIGH]))
+    return float(max(min(stuck, row[_OPEN]), row[_LOW]))
 
 
 _PATCHES: dict[str, Callable[[Any], Any]] = {

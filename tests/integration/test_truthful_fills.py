@@ -222,3 +222,22 @@ def test_compare_brain_off_fills_a_stop_gap_at_the_open_like_the_brain():
     # freqtrade alone fills at the stop price 0.05; compare's "brain off" at the open 0.04.
     assert exit_orders(plain) == [("stop_loss", 0.5, 0.05)]
     assert exit_orders(compared) == [("stop_loss", 0.5, 0.04)]
+
+
+def test_a_stop_exit_stuck_on_its_candle_is_never_re_priced_to_a_better_price(monkeypatch):
+    # Without the tick-edge rule the exit at candle 3's open misses it by one float step; the
+    # next candle opens back above the stop: freqtrade alone would fill at the stop price 0.1,
+    # above anything candle 3 traded. It fills at the stuck price 0.0993 (inside candle 4).
+    from exit_brain_plugin.adapter import backtest
+
+    monkeypatch.setattr(backtest, "FLOAT_NOISE", 0.0)
+    rows = [
+        *LONG_ENTRY,
+        C(below(0.0993), below(0.0993), 0.0990, 0.0991),  # 3 opens at its high below breakeven
+        C(0.1001, 0.1003, 0.0990, 0.0998),  # 4 opens above the stop, trades down through it
+        C(0.0998, 0.0999, 0.0997, 0.0998),  # 5
+    ]
+    run = run_backtest(rows, make_config())
+    (trade,) = run.trades
+    assert exit_orders(trade)[-1] == ("exit_brain_stop_breakeven", 0.375, 0.0993)
+    assert _closed_at(trade) == _date(run, 4)

@@ -16,8 +16,10 @@ reaches freqtrade (FREQTRADE_NOTES.md):
 - fills: ``order_filled`` is the only place sizes, hits and the ratchet change;
 - backtests: the next level rests as a limit order at its price (``custom_exit_price``) so that
   a level touched inside a candle fills at exactly that price, and a candle opening beyond it
-  fills at the open; a stop exit at the loss-guard price is reported as
-  ``exit_brain_loss_guard`` (``should_exit``).
+  fills at the open; a stop the candle opens beyond fills at the open and a tick-edge fill
+  happens on its candle (``adapter/backtest.py``);
+- stop exits are named by the stop that fired (``should_exit``): ``exit_brain_loss_guard`` at
+  the loss-guard price, else ``exit_brain_stop_<kind>`` (initial, breakeven, tp1, …).
 """
 
 import copy
@@ -107,10 +109,9 @@ _PARAMETERS = {
 class ExitBrainMixin(IStrategy):  # type: ignore[misc]
     """Take-profit ladder, ratcheting stop and loss guard for any freqtrade strategy.
 
-    Settings come from the ``exit_brain`` section of config.json (docs/behaviour.md §2), over the
-    class
-    attribute ``exit_brain_defaults``. A strategy may override :meth:`exit_brain_plan` to
-    supply its own ladder.
+    Settings come from the ``exit_brain`` section of config.json (docs/behaviour.md §2),
+    over the class attribute ``exit_brain_defaults``. A strategy may override
+    :meth:`exit_brain_plan` to supply its own ladder.
     """
 
     # The brain needs these; bot_start refuses a config that turns them off.

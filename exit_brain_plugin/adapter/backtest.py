@@ -145,6 +145,7 @@ def _never_better(is_short: bool, stuck: float, row: tuple[Any, ...]) -> float:
     return float(max(min(stuck, row[_OPEN]), row[_LOW]))
 
 
+_STATE = {"installed": False}
 _PATCHES: dict[str, Callable[[Any], Any]] = {
     "_get_order_filled": _get_order_filled,
     "_try_close_open_order": _try_close_open_order,
@@ -161,8 +162,12 @@ def installed() -> bool:
 def install() -> None:
     """Install the fill rules on freqtrade's ``Backtesting`` (idempotent, once per process).
 
-    They act only for a Backtesting whose strategy has ``eb_fill_rules`` true.
+    They act only for a Backtesting whose strategy has ``eb_fill_rules`` true. Called at the
+    start of a backtest and at each candle (hyperopt workers are fresh processes).
     """
+    if _STATE["installed"]:
+        return
+    _STATE["installed"] = True
     for name, wrap in _PATCHES.items():
         current = getattr(Backtesting, name, None)
         if current is None:  # another freqtrade version: say so, keep its own fills

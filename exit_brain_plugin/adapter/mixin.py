@@ -283,6 +283,12 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
         """Detect a new backtest (time went back): drop the caches of the previous one."""
         if self.eb_is_backtest:
+            if self.eb_fill_rules:
+                # A hyperopt worker (-j 2) is a new process: the parent's ft_bot_start
+                # installed the fill rules there only.
+                from exit_brain_plugin.adapter import backtest
+
+                backtest.install()
             if self._eb_last_loop is not None and current_time <= self._eb_last_loop:
                 self.eb_store.clear()
                 self.eb_sink.clear()

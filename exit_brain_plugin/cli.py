@@ -25,7 +25,7 @@ MARKETS = {
     "futures": ("config-futures.json", "20211115-20211122"),
 }
 LADDER_OFF_HELP = (
-    "SPEC has no switch for the ladder: 'ladder off' puts its levels out of reach "
+    "The settings have no switch for the ladder: 'ladder off' puts its levels out of reach "
     "(tp_distances 0.96-0.99, tp_atr_multipliers null), so no take-profit fills and the "
     "ratchet never moves either"
 )
@@ -225,11 +225,27 @@ def _report(path: str, config_path: Path | None, *, as_json: bool) -> int:
         sets = load_any(path, _read_config(config_path))
     except ReportInputError as error:
         return _fail(str(error))
-    _print(
-        [(trade_set.name, summarize(trade_set.trades, trade_set.config)) for trade_set in sets],
-        as_json=as_json,
-    )
+    summaries = [(s.name, summarize(s.trades, s.config)) for s in sets]
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    name: {**summary.to_json(), **_settings(s)}
+                    for (name, summary), s in zip(summaries, sets, strict=True)
+                },
+                indent=2,
+            )
+        )
+        return 0
+    _print(summaries, as_json=False)
+    for trade_set in sets:
+        settings = ", ".join(f"{k}={v}" for k, v in trade_set.config.to_dict().items())
+        print(f"{trade_set.name}: settings replayed ({trade_set.settings_source}): {settings}")
     return 0
+
+
+def _settings(trade_set: Any) -> dict[str, Any]:
+    return {"settings": trade_set.config.to_dict(), "settings_source": trade_set.settings_source}
 
 
 def _print(summaries: list[tuple[str, Any]], *, as_json: bool) -> None:
@@ -243,7 +259,7 @@ def _print(summaries: list[tuple[str, Any]], *, as_json: bool) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from exit_brain_plugin.adapter.compare import compare_runs, run_variants
+    from exit_brain_plugin.adapter.compare import compare_runs, ratchet_effect, run_variants
     from exit_brain_plugin.reports.sources import ReportInputError
 
     config_file, timerange = MARKETS[args.market]
@@ -263,12 +279,24 @@ def _compare(args: argparse.Namespace) -> int:
     rows = compare_runs(runs)
     title = f"{args.strategy} {config_path.name} {base.get('timerange') or ''}".strip()
     if args.json:
-        print(json.dumps({"title": title, "rows": [row.to_json() for row in rows]}, indent=2))
+        rows_json = [row.to_json() for row in rows]
+        effect = ratchet_effect(rows)
+        print(json.dumps({"title": title, "rows": rows_json, "ratchet_effect": effect}, indent=2))
         return 0
     from exit_brain_plugin.reports.render import render_comparison
 
     render_comparison(title, rows, str(base.get("stake_currency", "")))
     print(f"ladder off: {LADDER_OFF_HELP}.")
+    effect = ratchet_effect(rows)
+    if effect is not None:
+        print(
+            f"ratchet effect: {effect:+.8g} {base.get('stake_currency', '')} total profit "
+            "(brain on - ratchet off)."
+        )
+    print(
+        "fills: every column, brain off included, uses the brain's backtest fill rules "
+        "(a stop the candle opens beyond fills at the open)."
+    )
     return 0
 
 

@@ -4,7 +4,8 @@ Stdlib, pytest and Hypothesis only: this file must never import freqtrade (the i
 tests add their own fixtures in ``tests/integration/conftest.py``).
 
 Builders are plain functions with keyword defaults (STYLE §5.10), imported by the tests as
-``from tests.conftest import make_state``. Their defaults are the SPEC §8 worked example.
+``from tests.conftest import make_state``. Their defaults are the docs/behaviour.md §8 worked
+example.
 """
 
 import os
@@ -33,7 +34,8 @@ settings.register_profile("ci", derandomize=True, max_examples=300, deadline=Non
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
-# SPEC §8: ETH LONG entry 3000, TPs 3150 / 3300 / 3600, stop 2940; the SHORT mirror at 50000.
+# docs/behaviour.md §8: ETH LONG entry 3000, TPs 3150 / 3300 / 3600, stop 2940; the SHORT mirror at
+# 50000.
 LONG_LEVELS = ((3150.0, 0.25), (3300.0, 0.25), (3600.0, 0.50))
 SHORT_LEVELS = ((49000.0, 0.25), (48000.0, 0.25), (47000.0, 0.50))
 _DEFAULTS = {
@@ -44,7 +46,7 @@ _UNSET: Any = object()
 
 
 def make_config(**overrides: Any) -> BrainConfig:
-    """Return validated settings: the SPEC §2 defaults with ``overrides`` applied."""
+    """Return validated settings: the docs/behaviour.md §2 defaults with ``overrides`` applied."""
     return parse_config(overrides)
 
 
@@ -64,7 +66,8 @@ def make_state(
     hits: int = 0,
     **fields: Any,
 ) -> PositionState:
-    """Return a fresh position state with absolute TP levels (SPEC §8 defaults per side).
+    """Return a fresh position state with absolute TP levels (docs/behaviour.md §8 defaults per
+    side).
 
     :param tp: ``(price, fraction)`` pairs; the worked example's levels by default
     :param hits: number of leading levels already hit (``triggered_legs`` 1..hits)

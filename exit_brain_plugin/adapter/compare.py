@@ -3,14 +3,22 @@
 Variants (the config's ``exit_brain`` section with one change each):
 
 - ``brain on``: the section as configured;
-- ``brain off``: ``enabled: false`` (SPEC §6: exactly the trades of the host strategy alone);
+- ``brain off``: ``enabled: false`` (docs/behaviour.md §6: exactly the trades of the host strategy
+alone);
 - ``ratchet off``: ``ratchet_sl_enabled: false``;
 - ``loss guard off``: ``loss_guard_enabled: false``;
-- ``ladder off``: SPEC §2 has no switch for the ladder, so its levels are put out of reach:
+- ``ladder off``: docs/behaviour.md §2 has no switch for the ladder, so its levels are put out of
+reach:
   ``tp_distances`` 0.96 … 0.99 (a long's level would need the price to nearly double, a
   short's to fall by 96 % or more) and ``tp_atr_multipliers: null``. No take-profit fills, so
   the ratchet has nothing to move either: this variant is "loss guard only". A strategy that
   supplies its own ladder (``exit_brain_plan``) keeps it.
+
+Every variant, ``brain off`` included, is filled under the same backtest fill rules
+(``adapter/backtest.py``, docs/behaviour.md §6: a stop the candle opens beyond fills at the
+open; a price on the tick edge of a candle fills on that candle), so the columns differ only by
+what the brain did. ``brain off`` can therefore differ from a plain ``freqtrade backtesting`` of
+the host strategy, which fills such stops at the stop price.
 
 Figures per variant (closed trades of the backtest):
 
@@ -20,6 +28,8 @@ Figures per variant (closed trades of the backtest):
   over ``profit_abs`` by close date): the largest fall of cumulative profit from its running
   high (the high is at least 0), in stake currency and relative to the balance at that high;
 - loss-guard fires: trades the loss guard closed;
+- ratchet effect (printed under the table, ``ratchet_effect`` in JSON): total profit of
+  ``brain on`` − total profit of ``ratchet off``: what the ratchet changed, in stake currency;
 - **loss-guard saves** and **loss avoided**: each trade the loss guard closed is matched with
   the trade of the ``loss guard off`` run that has the same ``(pair, open_date)``. A match
   whose ``profit_abs`` without the guard is lower is a save; the loss avoided is the sum over
@@ -53,6 +63,7 @@ class Variant:
 OUT_OF_REACH_LOW, OUT_OF_REACH_HIGH = 0.96, 0.99
 BASE_KEY = "on"
 GUARD_OFF_KEY = "guard_off"
+RATCHET_OFF_KEY = "ratchet_off"
 
 
 def out_of_reach_distances(levels: int) -> list[float]:
@@ -68,7 +79,7 @@ def variants(config: BrainConfig) -> list[Variant]:
     return [
         Variant(key=BASE_KEY, label="brain on", overrides={}),
         Variant(key="off", label="brain off", overrides={"enabled": False}),
-        Variant(key="ratchet_off", label="ratchet off", overrides={"ratchet_sl_enabled": False}),
+        Variant(key=RATCHET_OFF_KEY, label="ratchet off", overrides={"ratchet_sl_enabled": False}),
         Variant(key=GUARD_OFF_KEY, label="loss guard off", overrides={"loss_guard_enabled": False}),
         Variant(
             key="ladder_off",
@@ -214,6 +225,14 @@ def compare_runs(runs: Sequence[VariantRun]) -> list[ComparisonRow]:
     return rows
 
 
+def ratchet_effect(rows: Sequence[ComparisonRow]) -> float | None:
+    """Return total profit with the brain on minus with the ratchet off (None if missing)."""
+    found = {row.key: row for row in rows}
+    if BASE_KEY not in found or RATCHET_OFF_KEY not in found:
+        return None
+    return found[BASE_KEY].total_profit_abs - found[RATCHET_OFF_KEY].total_profit_abs
+
+
 def _guard_on(config: BrainConfig) -> bool:
     return config.enabled and config.loss_guard_enabled
 
@@ -246,6 +265,15 @@ def run_variants(
         logging.disable(logging.NOTSET)
 
 
+def _same_fill_rules(backtesting: Any) -> None:
+    # Every variant (brain off too) fills under the brain's backtest fill rules.
+    from exit_brain_plugin.adapter import backtest
+
+    backtest.install()
+    for strategy in backtesting.strategylist:
+        strategy.eb_fill_rules = True
+
+
 def _run_all(
     argv: list[str], config_file: Path, progress: Any
 ) -> tuple[list[VariantRun], dict[str, Any]]:
@@ -270,6 +298,7 @@ def _run_all(
         try:
             backtesting = Backtesting(config)
             backtesting.progress = None
+            _same_fill_rules(backtesting)
             data, timerange_obj = backtesting.load_bt_data()
             name = backtesting.strategylist[0].get_strategy_name()
             first, last = backtesting.backtest_one_strategy(

@@ -16,8 +16,10 @@ reaches freqtrade (FREQTRADE_NOTES.md):
 - fills: ``order_filled`` is the only place sizes, hits and the ratchet change;
 - backtests: the next level rests as a limit order at its price (``custom_exit_price``) so that
   a level touched inside a candle fills at exactly that price, and a candle opening beyond it
-  fills at the open; a stop exit at the loss-guard price is reported as
-  ``exit_brain_loss_guard`` (``should_exit``).
+  fills at the open; a stop the candle opens beyond fills at the open and a tick-edge fill
+  happens on its candle (``adapter/backtest.py``);
+- stop exits are named by the stop that fired (``should_exit``): ``exit_brain_loss_guard`` at
+  the loss-guard price, else ``exit_brain_stop_<kind>`` (initial, breakeven, tp1, …).
 """
 
 import copy
@@ -62,7 +64,9 @@ from exit_brain_plugin.core import (
     rebuild_state,
 )
 from exit_brain_plugin.core.events import TAG_PREFIX, initialized, state_note
-from exit_brain_plugin.core.pricing import is_level_reached
+from exit_brain_plugin.core.exit_reasons import is_stop_reason, stop_kind_from_tag, stop_tag
+from exit_brain_plugin.core.parameters import apply_parameters, describe
+from exit_brain_plugin.core.pricing import is_level_reached, is_stop_breached
 
 
 logger = logging.getLogger("exit_brain")
@@ -106,9 +110,9 @@ _PARAMETERS = {
 class ExitBrainMixin(IStrategy):  # type: ignore[misc]
     """Take-profit ladder, ratcheting stop and loss guard for any freqtrade strategy.
 
-    Settings come from the ``exit_brain`` section of config.json (SPEC §2), over the class
-    attribute ``exit_brain_defaults``. A strategy may override :meth:`exit_brain_plan` to
-    supply its own ladder.
+    Settings come from the ``exit_brain`` section of config.json (docs/behaviour.md §2),
+    over the class attribute ``exit_brain_defaults``. A strategy may override
+    :meth:`exit_brain_plan` to supply its own ladder.
     """
 
     # The brain needs these; bot_start refuses a config that turns them off.
@@ -118,6 +122,9 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
 
     exit_brain_defaults: ClassVar[dict[str, Any]] = {}
     order_types: dict[str, Any]
+    #: Backtests: freqtrade fills under the brain's fill rules (adapter/backtest.py). Set at
+    #: start when the brain acts; ``exit-brain compare`` sets it for its "brain off" run.
+    eb_fill_rules: bool = False
 
     # Hyperopt space "exitbrain"; outside hyperopt they apply only when a parameter file sets
     # them, so config.json stays the source of truth.
@@ -204,12 +211,19 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         else:
             self._eb_host_exit_type = self.order_types.get("exit", "limit")
         super().ft_bot_start(**kwargs)
+        if self.eb_is_backtest:
+            from exit_brain_plugin.adapter import backtest
+
+            backtest.install()
+            self.eb_fill_rules = self.eb_fill_rules or self.eb_active()
         if self.eb_config.enabled and self.eb_is_backtest:
             self._eb_skip_trade_copies()
         logger.info(initialized(self.eb_mode_label() + self._eb_pairs_line()).render())
+        # freqtrade loaded the parameter file in super().ft_bot_start: print what runs.
         logger.info(
-            "[EXIT_BRAIN_EXECUTOR] Settings: %s",
-            ", ".join(f"{key}={value}" for key, value in self.eb_config.to_dict().items()),
+            "[EXIT_BRAIN_EXECUTOR] Settings: %s (parameters over config.json: %s)",
+            ", ".join(f"{key}={value}" for key, value in self.eb_settings().to_dict().items()),
+            describe(self._eb_file_values()),
         )
 
     def _eb_skip_trade_copies(self) -> None:
@@ -223,7 +237,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 setattr(self, name, _uncopied(getattr(self, name), name))
 
     def eb_check_freqtrade_settings(self) -> None:
-        """Refuse a config that turns off what the brain needs (SPEC §6, STYLE §5.6).
+        """Refuse a config that turns off what the brain needs (docs/behaviour.md §6, STYLE §5.6).
 
         :raises ConfigurationError: naming the setting and the fix
         """
@@ -266,7 +280,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         return self.eb_modes.describe(pairs)
 
     def eb_mode_label(self) -> str:
-        """Return the SPEC §7 mode label of this run."""
+        """Return the docs/behaviour.md §7 mode label of this run."""
         if self.eb_config.mode is Mode.OBSERVE and not self.eb_modes.may_act():
             return "OBSERVE MODE"
         if not self.eb_config.enabled:
@@ -278,6 +292,12 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
         """Detect a new backtest (time went back): drop the caches of the previous one."""
         if self.eb_is_backtest:
+            if self.eb_fill_rules:
+                # A hyperopt worker (-j 2) is a new process: the parent's ft_bot_start
+                # installed the fill rules there only.
+                from exit_brain_plugin.adapter import backtest
+
+                backtest.install()
             if self._eb_last_loop is not None and current_time <= self._eb_last_loop:
                 self.eb_store.clear()
                 self.eb_sink.clear()
@@ -301,18 +321,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         return dict(getattr(self, "_ft_params_from_file", {}).get("exitbrain", {}) or {})
 
     def _eb_apply_parameters(self, values: dict[str, Any]) -> BrainConfig:
-        base = self.eb_base_config.to_dict()
-        scale = values.get("eb_tp_distance_scale")
-        if scale is not None:
-            base["tp_distances"] = [distance * scale for distance in base["tp_distances"]]
-            if base["tp_atr_multipliers"] is not None:
-                base["tp_atr_multipliers"] = [k * scale for k in base["tp_atr_multipliers"]]
-            if max(base["tp_distances"]) >= 1.0:
-                base["tp_distances"] = self.eb_base_config.to_dict()["tp_distances"]
-        for name in ("eb_max_unrealized_loss_pct", "eb_ratchet_offset"):
-            if values.get(name) is not None:
-                base[_PARAMETERS[name]] = values[name]
-        return parse_config(base)
+        return apply_parameters(self.eb_base_config, values)
 
     # ----------------------------------------------------------------- state
 
@@ -364,7 +373,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         return math.isclose(state.remaining_size, trade.amount, rel_tol=1e-9, abs_tol=step)
 
     def _eb_rebuild(self, trade: Any, why: str | None) -> PositionState | None:
-        # The trade's filled orders are the ground truth (SPEC §3).
+        # The trade's filled orders are the ground truth (docs/behaviour.md §3).
         orders = translate.filled_orders(trade)
         entries = [order for order in orders if translate.is_entry(order, trade)]
         if not entries:
@@ -386,7 +395,8 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         state = verdict.state
         if why is None:
             # No stored state for a trade with fills: the brain was off or absent when it
-            # opened, or the row was deleted. A repair, not a normal start: say so (SPEC §3).
+            # opened, or the row was deleted. A repair, not a normal start: say so
+            # (docs/behaviour.md §3).
             created = [event for event in verdict.events if event.key == "created"]
             self.eb_sink.emit(position_key(trade), created)
         note = state_note(
@@ -405,7 +415,9 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         reason = ""
         if not translate.is_entry(order, trade):
             kind, _ = translate.exit_fill_kind(order.ft_order_tag, order.ft_order_side)
-            if kind is FillKind.STOP and state is not None:
+            if kind is FillKind.STOP:
+                reason = stop_kind_from_tag(order.ft_order_tag) or ""
+            if kind is FillKind.STOP and state is not None and not reason:
                 reason = self._eb_stop_reason(state, trade, float(trade.stop_loss or 0.0))
         return translate.fill_from_order(order, trade, stop_reason=reason)
 
@@ -523,7 +535,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
 
     def _eb_observe(self, trade: Any, order: ExitOrder, state: PositionState) -> PositionState:
         # Observe mode: nothing is sent; the decision is booked as if it had filled at the
-        # decision price, so the shadow ladder and ratchet go on (SPEC §6).
+        # decision price, so the shadow ladder and ratchet go on (docs/behaviour.md §6).
         kind = {
             ExitKind.TAKE_PROFIT: FillKind.TAKE_PROFIT,
             ExitKind.LOSS_GUARD: FillKind.LOSS_GUARD,
@@ -754,11 +766,24 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                     ),
                     decision.tag,
                 )
-            if self.eb_is_backtest:
+            if self.eb_is_backtest and not self._eb_stop_first(trade, current_exit_rate):
                 return self._eb_resting_exit(trade, result.state, result.snapshot) or host
         except Exception:
             self._eb_error("adjust_trade_position", trade)
         return host
+
+    def _eb_stop_first(self, trade: Any, rate: float) -> bool:
+        # Backtests: a candle that opens at or beyond the stop closes the position at that open
+        # (adapter/backtest.py), and a full close already sent waits for its fill: resting a
+        # take-profit now would fill it on this candle first and cancel that close.
+        if trade.stop_loss and is_stop_breached(
+            translate.side_of(trade), float(rate), float(trade.stop_loss)
+        ):
+            return True
+        return any(
+            order.ft_order_side == trade.exit_side and is_stop_reason(order.ft_order_tag)
+            for order in trade.open_orders
+        )
 
     def _eb_resting_exit(
         self, trade: Any, state: PositionState, snapshot: MarketSnapshot
@@ -791,7 +816,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         """Override to supply the ladder: ``[(price, fraction), ...]``, or None to keep it.
 
         Return the whole ladder by level; levels already hit are kept as they were. The brain
-        cleans it as SPEC §4.2 says (cap, normalisation, wrong-side levels dropped).
+        cleans it as docs/behaviour.md §4.2 says (cap, normalisation, wrong-side levels dropped).
         """
         return None
 
@@ -834,7 +859,12 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
     def should_exit(
         self, trade: Any, rate: float, current_time: datetime, **kwargs: Any
     ) -> list[ExitCheckTuple]:
-        """Report a stop exit at the loss-guard price as ``exit_brain_loss_guard`` (SPEC §6)."""
+        """Name a stop exit by the stop that fired (docs/behaviour.md §6).
+
+        ``exit_brain_loss_guard`` at the loss-guard price, else ``exit_brain_stop_<kind>``
+        (``initial``, ``breakeven``, ``tp1``, …, ``strategy``), so that freqtrade's exit-reason
+        table, FreqUI and Telegram say which stop fired.
+        """
         exits: list[ExitCheckTuple] = super().should_exit(trade, rate, current_time, **kwargs)
         if not exits or not self.eb_active(trade):
             return exits
@@ -842,14 +872,11 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             if check.exit_type in (ExitType.STOP_LOSS, ExitType.TRAILING_STOP_LOSS):
                 try:
                     state = self.eb_store.peek(trade) or self.eb_state(trade, check=False)
-                    if (
-                        state is not None
-                        and self._eb_stop_reason(state, trade, float(trade.stop_loss))
-                        == "loss_guard"
-                    ):
-                        exits[index] = ExitCheckTuple(
-                            exit_type=check.exit_type, exit_reason=LOSS_GUARD_TAG
-                        )
+                    if state is None:
+                        continue
+                    kind = self._eb_stop_reason(state, trade, float(trade.stop_loss))
+                    reason = LOSS_GUARD_TAG if kind == "loss_guard" else stop_tag(kind)
+                    exits[index] = ExitCheckTuple(exit_type=check.exit_type, exit_reason=reason)
                 except Exception:
                     self._eb_error("should_exit", trade)
         return exits

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from freqtrade import main as freqtrade_main_module
 from freqtrade.enums import TradingMode
 from freqtrade.exceptions import OperationalException
 from freqtrade.exchange.exchange import Exchange
@@ -192,17 +193,37 @@ def run_freqtrade(argv: list[str]) -> int:
     except OperationalException as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
+    # freqtrade's main() logs a ConfigurationError and then exits with code 0
+    # (freqtrade/main.py: its ``except ConfigurationError`` sets no return code), and its
+    # logging setup (dictConfig) drops any handler added beforehand: watch its module logger.
+    watcher = _ErrorWatcher(freqtrade_main_module.logger)
+    freqtrade_main_module.logger = watcher
     try:
         freqtrade_main(argv)
     except SystemExit as exc:
         code = exc.code
-        if code is None:
-            return 0
+        if code is None or code == 0:
+            return 2 if watcher.configuration_errors else 0
         if isinstance(code, int):
             return code
         print(code, file=sys.stderr)
         return 1
-    return 0
+    finally:
+        freqtrade_main_module.logger = watcher.logger
+    return 2 if watcher.configuration_errors else 0
+
+
+class _ErrorWatcher(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """freqtrade's main logger, counting the fatal "Configuration error:" lines it writes."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__(logger, {})
+        self.configuration_errors = 0
+
+    def error(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        if str(msg).startswith("Configuration error:"):
+            self.configuration_errors += 1
+        self.logger.error(msg, *args, **kwargs)
 
 
 if __name__ == "__main__":

@@ -9,22 +9,18 @@ from typing import Any
 from freqtrade.strategy import stoploss_from_absolute
 
 from exit_brain_plugin.core import (
-    LOSS_GUARD_TAG,
-    STOP_BACKSTOP_TAG,
     Fill,
     FillKind,
     PositionOpen,
     Side,
-    legs_from_tag,
 )
+from exit_brain_plugin.core.exit_reasons import FREQTRADE_STOP_REASONS, classify_exit
 
 
 # ccxt precision modes (ccxt.base.decimal_to_precision): 2 = decimal places, 4 = tick size.
 _DECIMAL_PLACES = 2
 _TICK_SIZE = 4
-STOP_EXIT_REASONS = frozenset(
-    {"stop_loss", "trailing_stop_loss", "stoploss_on_exchange", "liquidation"}
-)
+STOP_EXIT_REASONS = FREQTRADE_STOP_REASONS
 
 
 def side_of(trade: Any) -> Side:
@@ -117,21 +113,8 @@ def is_entry(order: Any, trade: Any) -> bool:
 
 
 def exit_fill_kind(tag: str | None, side: str | None = None) -> tuple[FillKind, tuple[int, ...]]:
-    """Classify an exit order by its tag: take-profit legs, loss guard, stop or other.
-
-    :param side: the order's ``ft_order_side``; a stoploss-on-exchange order (``stoploss``)
-        carries no tag and is always a stop
-    """
-    if side == "stoploss":
-        return FillKind.STOP, ()
-    legs = legs_from_tag(tag)
-    if legs is not None:
-        return FillKind.TAKE_PROFIT, legs
-    if tag == LOSS_GUARD_TAG:
-        return FillKind.LOSS_GUARD, ()
-    if tag in STOP_EXIT_REASONS or tag == STOP_BACKSTOP_TAG:
-        return FillKind.STOP, ()
-    return FillKind.OTHER_EXIT, ()
+    """Classify an exit order by its tag (the one classifier: core/exit_reasons.py)."""
+    return classify_exit(tag, side)
 
 
 def order_is_complete(order: Any) -> bool:

@@ -1,6 +1,6 @@
 """The brain: one evaluation of one position, and the state transitions on fills.
 
-Rules, in priority order (SPEC §4):
+Rules, in priority order (docs/behaviour.md §4):
 B1. Loss guard (loss_guard.py G1-G2): first; when it fires nothing else is evaluated.
 B2. Stop backstop: when the brain's stop is breached but freqtrade's own stop is looser (it
     refused the stop because it was beyond the price), close the whole position.
@@ -144,7 +144,7 @@ def _stop_backstop(snapshot: MarketSnapshot, state: PositionState) -> Verdict | 
         return None
     held = snapshot.exchange_stop_price
     if held is not None and is_stop_breached(state.side, snapshot.price, held):
-        return None  # freqtrade's own stop fires and reports it (SPEC §6)
+        return None  # freqtrade's own stop fires and reports it (docs/behaviour.md §6)
     order = _full_close(state, ExitKind.STOP_BACKSTOP, ev.STOP_BACKSTOP_TAG, snapshot.price)
     note = ev.stop_backstop(state.pair, state.side, snapshot.price, stop, state.sl_reason)
     return Verdict(decision=order, state=state, events=(note,))
@@ -170,7 +170,8 @@ def price_resting_exit(
     """Return the exit the brain would send when price reaches the next level, or None.
 
     Backtests rest it as a limit order at the level price, so that a level touched inside a
-    candle fills at exactly that price (SPEC §6); the decision itself is ``evaluate_position``
+    candle fills at exactly that price (docs/behaviour.md §6); the decision itself is
+    ``evaluate_position``
     at that price, so there is one rule for both.
     """
     level_price = next_level_price(state)
@@ -272,7 +273,7 @@ def _guard_fired_at_fill(
     state: PositionState, fill: Fill, config: BrainConfig
 ) -> tuple[BrainEvent, ...]:
     # The guard also fires as a stop at its price (inside a candle in backtests): the
-    # evaluation never saw it, so the fill says it (SPEC §7 lines).
+    # evaluation never saw it, so the fill says it (docs/behaviour.md §7 lines).
     if state.loss_guard_triggered:
         return ()
     threshold = config.max_unrealized_loss_pct
@@ -362,7 +363,8 @@ def _apply_tp(state: PositionState, fill: Fill, config: BrainConfig) -> Verdict:
 
 
 def rebuild_state(opening: PositionOpen, fills: Iterable[Fill], config: BrainConfig) -> Verdict:
-    """Rebuild a state by replaying the trade's filled orders (the ground truth, SPEC §3).
+    """Rebuild a state by replaying the trade's filled orders (the ground truth, docs/behaviour.md
+    §3).
 
     :param opening: the first entry fill
     :param fills: every later fill, in time order

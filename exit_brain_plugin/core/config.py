@@ -1,4 +1,4 @@
-"""Settings of the ``exit_brain`` config section (SPEC §2): parse, validate, freeze.
+"""Settings of the ``exit_brain`` config section (docs/behaviour.md §2): parse, validate, freeze.
 
 Every rejection raises :class:`ConfigError` whose message names the key, the bad value and the
 allowed range, e.g. ``exit_brain.tp_profile[2] must be in (0, 1], was 1.5``.
@@ -20,7 +20,7 @@ MAX_TP_LEVELS_LIMIT = 20
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BrainConfig:
-    """Validated, immutable settings; defaults are SPEC §2's reference behaviour."""
+    """Validated, immutable settings; defaults are docs/behaviour.md §2's reference behaviour."""
 
     enabled: bool = True
     mode: Mode = Mode.ACT

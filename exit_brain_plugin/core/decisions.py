@@ -16,7 +16,7 @@ class Hold:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExitOrder:
-    """Close part or all of the position now, at market (SPEC §6).
+    """Close part or all of the position now, at market (docs/behaviour.md §6).
 
     :param amount: base amount to close, already truncated to the exchange step; the whole
         remaining amount when ``close_all``

@@ -46,7 +46,7 @@ class ExitKind(StrEnum):
 
 
 class LogTag(StrEnum):
-    """The grep-able tags of SPEC §7."""
+    """The grep-able tags of docs/behaviour.md §7."""
 
     EXECUTOR = "EXIT_BRAIN_EXECUTOR"
     TP_TRIGGER = "EXIT_TP_TRIGGER"

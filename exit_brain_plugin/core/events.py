@@ -1,7 +1,8 @@
-"""Log events: the one module that owns the tags and line shapes of SPEC §7.
+"""Log events: the one module that owns the tags and line shapes of docs/behaviour.md §7.
 
 The core never logs; it returns :class:`BrainEvent` values and the adapter writes them. Each
-formatter below produces one SPEC line (without the ``[TAG]`` prefix, which ``render`` adds).
+formatter below produces one docs/behaviour.md §7 line (without the ``[TAG]`` prefix, which
+``render`` adds).
 """
 
 import math
@@ -163,7 +164,7 @@ def tp_partial_fill(
 def tp_size_decision(
     pair: str, side: Side, legs: Sequence[int], detail: str, *, decision: str | None = None
 ) -> BrainEvent:
-    """An explicit decision about an amount the exchange would refuse (SPEC §4.3).
+    """An explicit decision about an amount the exchange would refuse (docs/behaviour.md §4.3).
 
     :param decision: a stable name of the decision (``merged``, ``close_remainder``, ...); the
         line is written once per position and decision, not again each time the amounts in
@@ -300,7 +301,8 @@ def stop_backstop(
     )
 
 
-# Order tags and exit reasons (SPEC §6): lower_snake, prefixed, well under 64 characters.
+# Order tags and exit reasons (docs/behaviour.md §6): lower_snake, prefixed, well under 64
+# characters.
 TAG_PREFIX = "exit_brain_"
 LOSS_GUARD_TAG = "exit_brain_loss_guard"
 STOP_BACKSTOP_TAG = "exit_brain_stop"

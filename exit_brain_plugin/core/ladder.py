@@ -1,6 +1,6 @@
 """Take-profit ladder: which levels are reached, how much to close, what the exchange accepts.
 
-Rules (SPEC §4.2-§4.3):
+Rules (docs/behaviour.md §4.2-§4.3):
 L1. Levels are hit strictly in order; a level is reached when the price is at or beyond it.
 L2. All consecutive unhit levels reached at one price (a gap) close as ONE exit whose size is
     the composition of their fractions: ``remaining`` basis closes
@@ -55,7 +55,7 @@ def levels_from_settings(
     atr: float | None,
     price_step: float | None = None,
 ) -> tuple[TpLevel, ...]:
-    """Price the default ladder from the entry (SPEC §5): distances, or ATR multiples.
+    """Price the default ladder from the entry (docs/behaviour.md §5): distances, or ATR multiples.
 
     Prices are rounded to the exchange's price step, the prices an exchange order can carry.
     """
@@ -85,7 +85,8 @@ def clean_plan(
     """Apply L6 to a proposed ladder.
 
     :param levels: proposed levels, by index (1-based legs)
-    :param keep: number of leading levels already hit; they stay as they are (SPEC §4.2)
+    :param keep: number of leading levels already hit; they stay as they are (docs/behaviour.md
+    §4.2)
     :return: the cleaned ladder and the warnings it caused
     """
     notes: list[BrainEvent] = []
@@ -287,7 +288,7 @@ def complete_legs(
     complete: bool,
     tolerance: float,
 ) -> tuple[tuple[int, ...], float]:
-    """Return the legs a fill completes and the new ``leg_base_size`` (SPEC §4.3).
+    """Return the legs a fill completes and the new ``leg_base_size`` (docs/behaviour.md §4.3).
 
     A fully filled order completes all its legs. A partial fill completes the legs its
     cumulative amount covers (within ``tolerance``); the rest stays in progress.

@@ -1,7 +1,8 @@
 """The shadow ledger: the would-be fills observe mode books, one list per position.
 
-Observe mode (SPEC §6, §9.5) books each decision as if it had filled at the decision price; the
-position's state then holds only the result (remaining size, legs hit, stop). The ledger keeps
+Observe mode (docs/behaviour.md §6, §9.5) books each decision as if it had filled at the
+decision price; the position's state then holds only the result (remaining size, legs hit,
+stop). The ledger keeps
 each virtual fill (time, what, how much, at what price), so that the shadow report can turn the
 decisions into money. It is stored with the trade under its own custom-data key, next to the
 observe state, as a JSON object ``{"version": 1, "fills": [...]}``.

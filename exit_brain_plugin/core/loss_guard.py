@@ -1,4 +1,4 @@
-"""Loss guard (SPEC §4.1).
+"""Loss guard (docs/behaviour.md §4.1).
 
 Rules:
 G1. When the loss guard is enabled and PnL % (100 × freqtrade's profit ratio, fees and

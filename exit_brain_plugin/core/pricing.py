@@ -43,7 +43,7 @@ def tighter_stop(side: Side, a: float, b: float) -> float:
 
 
 def is_level_reached(side: Side, price: float, level_price: float) -> bool:
-    """Return True when ``price`` is at or beyond a take-profit level (SPEC §1)."""
+    """Return True when ``price`` is at or beyond a take-profit level (docs/behaviour.md §1)."""
     if side is Side.LONG:
         return approx_ge(price, level_price)
     return approx_le(price, level_price)

@@ -1,4 +1,4 @@
-"""Stop-loss ratchet (SPEC §4.4).
+"""Stop-loss ratchet (docs/behaviour.md §4.4).
 
 Rules:
 R1. After a take-profit fill with ``tp_hits_count >= 1`` the candidate stop is the entry price

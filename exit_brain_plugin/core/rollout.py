@@ -122,7 +122,7 @@ def pairs_by_mode(
 
 
 def describe_pair_modes(pairs: Iterable[str], pair_modes: Iterable[PairMode], default: Mode) -> str:
-    """Return the mode line's per-pair part (SPEC §7 line, then this).
+    """Return the mode line's per-pair part (docs/behaviour.md §7 line, then this).
 
     ``act: ETH/BTC | observe: LTC/BTC, XRP/BTC | off: none | other pairs: observe``
     """

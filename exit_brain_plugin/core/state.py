@@ -1,4 +1,4 @@
-"""Per-position state (SPEC §3) and its versioned JSON form.
+"""Per-position state (docs/behaviour.md §3) and its versioned JSON form.
 
 The JSON form holds only int, float, bool, str, None, lists and dicts, under one custom-data
 key of the trade. ``from_json_dict`` raises :class:`StateError` for anything it cannot trust;
@@ -41,7 +41,7 @@ class PositionState:
 
     ``leg_base_amount`` is the remaining amount when the next unhit leg started: a fill that
     covers only part of a leg leaves ``remaining_amount`` below it, and the gap is the progress
-    toward that leg (SPEC §4.3: state changes only by what actually filled).
+    toward that leg (docs/behaviour.md §4.3: state changes only by what actually filled).
     ``exit_kind`` is set by the fill that closed the position (``take_profit``,
     ``loss_guard``, ``stop:<sl_reason>``, ``other:<reason>``).
     ``mode`` is the mode the position was created with (``act`` or ``observe``; docs/

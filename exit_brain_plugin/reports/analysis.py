@@ -14,17 +14,20 @@ Definitions (closed positions only; open ones are counted apart):
 
 - **TP hits per level**: positions whose filled exit orders cover that level. **Conditional
   rate**: TP1 hits / positions, then TPn hits / TP(n−1) hits.
-- **Ratchet events**: each move of the brain's stop after a take-profit fill (SPEC §4.4),
+- **Ratchet events**: each move of the brain's stop after a take-profit fill (docs/behaviour.md
+§4.4),
   with the fill's time, the old and new stop price and its reason (``breakeven``, ``tp1``, …).
 - **Stop exits by kind**: positions whose final exit was a stop (``stop_loss``,
   ``trailing_stop_loss``, ``stoploss_on_exchange``, the brain's ``exit_brain_stop`` backstop),
   named by the stop that was active: ``initial``, ``breakeven``, ``tp1``, … Loss-guard closes
   are counted as ``loss_guard``, not as stops.
-- **Profit locked by ratchets**: for each stop exit at a ratcheted stop (any kind but
-  ``initial``, ``strategy``), ``(exit price − initial stop price) × amount closed by that
-  exit`` (sign flipped for shorts), in stake currency, fees not included: what that exit
-  fetched above what the same amount would have fetched at the trade's initial stop
-  (``initial_stop_loss_abs`` of the export, ``initial_stop_loss`` of the database).
+- **Profit locked by ratchets**: the PnL each position's ratchet guaranteed when it last
+  moved: ``(new stop − entry price) × amount still open at that moment`` (sign flipped for
+  shorts), in stake currency, fees not included — what the position keeps at the least on
+  its remaining amount if that stop is hit (0 for a breakeven stop without offset). Grouped by
+  the stop the ratchet moved to; a position whose stop never moved locks nothing. (It is not
+  measured against the initial stop, which would count a −20 % stop as profit.)
+  ``exit-brain compare`` says what the ratchet changed in money: brain on − ratchet off.
 - **Loss-guard fires per day** (UTC day of the close): green 0–5, yellow 6–10, red above 10;
   every other day of the period (first entry to last exit) had 0.
 - **Average PnL per position**: mean of freqtrade's ``profit_ratio`` (realized partial exits,
@@ -40,7 +43,6 @@ from typing import Any
 
 from exit_brain_plugin.core import (
     LOSS_GUARD_TAG,
-    STOP_BACKSTOP_TAG,
     BrainConfig,
     Fill,
     FillKind,
@@ -53,11 +55,9 @@ from exit_brain_plugin.core import (
     create_state,
     legs_from_tag,
 )
+from exit_brain_plugin.core.exit_reasons import classify_exit, is_stop_reason, stop_kind_from_tag
 
 
-STOP_REASONS = frozenset(
-    {"stop_loss", "trailing_stop_loss", "stoploss_on_exchange", STOP_BACKSTOP_TAG}
-)
 # Stop kinds that are not the ratchet's: no profit is locked by them.
 UNRATCHETED_KINDS = frozenset({"initial", "strategy", "loss_guard"})
 # Loss-guard fires per day: green up to 5, yellow up to 10, red above (issue 5).
@@ -205,10 +205,23 @@ class RatchetEvent:
     old_price: float | None
     new_price: float
     reason: str
+    entry_price: float = 0.0
+    remaining: float = 0.0
+    is_short: bool = False
+
+    @property
+    def locked_pnl(self) -> float:
+        """Return the PnL this stop guarantees on the amount still open (fees not included)."""
+        if self.remaining <= 0 or self.entry_price <= 0:
+            return 0.0
+        direction = -1.0 if self.is_short else 1.0
+        return direction * (self.new_price - self.entry_price) * self.remaining
 
     def to_json(self) -> dict[str, Any]:
         """Return the event as JSON types."""
         return {
+            "remaining": self.remaining,
+            "locked_pnl": self.locked_pnl,
             "pair": self.pair,
             "open_date": self.open_date,
             "timestamp_ms": self.timestamp_ms,
@@ -237,17 +250,11 @@ class Replay:
 
 
 def _fill(order: OrderRecord, state: PositionState, trade: TradeRecord, entry: float) -> Fill:
-    legs = () if order.is_entry else legs_from_tag(order.tag)
-    if order.is_entry:
-        kind, reason = FillKind.ENTRY, ""
-    elif legs is not None:
-        kind, reason = FillKind.TAKE_PROFIT, order.tag
-    elif order.tag == LOSS_GUARD_TAG:
-        kind, reason = FillKind.LOSS_GUARD, order.tag
-    elif order.tag in STOP_REASONS:
-        kind, reason = FillKind.STOP, state.sl_reason
-    else:
-        kind, reason = FillKind.OTHER_EXIT, order.tag
+    # The adapter's classifier (core/exit_reasons.py): a report never disagrees with it.
+    kind, legs = (FillKind.ENTRY, ()) if order.is_entry else classify_exit(order.tag)
+    reason = "" if order.is_entry else order.tag
+    if kind is FillKind.STOP:
+        reason = stop_kind_from_tag(order.tag) or state.sl_reason
     return Fill(
         kind=kind,
         filled_amount=order.amount,
@@ -304,6 +311,9 @@ def replay_trade(trade: TradeRecord, config: BrainConfig) -> Replay | None:
                     old_price=record.old_price,
                     new_price=record.new_price,
                     reason=record.reason,
+                    entry_price=state.entry_price,
+                    remaining=state.remaining_size,
+                    is_short=trade.is_short,
                 )
             )
             stops.append((order.timestamp_ms, record.new_price))
@@ -315,29 +325,35 @@ def _stored_ratchets(trade: TradeRecord, replay: Replay | None) -> tuple[Ratchet
     state = trade.stored_state
     if state is None:
         return replay.ratchets if replay else ()
-    times = {event.tp_hits: event.timestamp_ms for event in (replay.ratchets if replay else ())}
+    replayed = {event.tp_hits: event for event in (replay.ratchets if replay else ())}
     return tuple(
         RatchetEvent(
             pair=trade.pair,
             open_date=trade.open_date,
-            timestamp_ms=times.get(record.tp_hits, 0),
+            timestamp_ms=replayed[record.tp_hits].timestamp_ms if record.tp_hits in replayed else 0,
             tp_hits=record.tp_hits,
             old_price=record.old_price,
             new_price=record.new_price,
             reason=record.reason,
+            entry_price=state.entry_price,
+            remaining=replayed[record.tp_hits].remaining if record.tp_hits in replayed else 0.0,
+            is_short=trade.is_short,
         )
         for record in state.ratchets
     )
 
 
 def stop_kind(trade: TradeRecord, config: BrainConfig, replay: Replay | None = None) -> str:
-    """Name the stop that closed ``trade``: initial, breakeven, tp1, ... (SPEC §4.4).
+    """Name the stop that closed ``trade``: initial, breakeven, tp1, ... (docs/behaviour.md §4.4).
 
     The brain's recorded kind when stored (trade databases), else the replay's active stop,
     else a count of the take-profits filled before the exit.
     """
     if trade.sl_reason:
         return trade.sl_reason
+    named = stop_kind_from_tag(trade.exit_reason)
+    if named:
+        return named
     if replay is not None:
         return replay.stop_kind
     hits = len(trade.tp_legs)
@@ -348,16 +364,15 @@ def stop_kind(trade: TradeRecord, config: BrainConfig, replay: Replay | None = N
     return "tp1" if config.ratchet_rule is RatchetRule.SEED else f"tp{hits - 1}"
 
 
-def locked_profit(trade: TradeRecord, kind: str) -> float | None:
-    """Return the profit a ratcheted stop exit locked versus the initial stop (see module doc).
+def locked_profit(events: Sequence[RatchetEvent]) -> tuple[str, float] | None:
+    """Return (stop kind, PnL guaranteed) of a position's last ratchet (see module doc).
 
-    :return: None when the exit is not at a ratcheted stop or the initial stop is unknown
+    :return: None when the position's stop never moved
     """
-    final = trade.final_exit
-    if kind in UNRATCHETED_KINDS or final is None or not trade.initial_stop_price:
+    if not events:
         return None
-    direction = -1.0 if trade.is_short else 1.0
-    return direction * (final.price - trade.initial_stop_price) * final.amount
+    last = events[-1]
+    return last.reason, last.locked_pnl
 
 
 def day_colour(fires: int) -> str:
@@ -469,15 +484,16 @@ def summarize(trades: Sequence[TradeRecord], config: BrainConfig) -> Summary:
     guard_days: dict[str, int] = defaultdict(int)
     for trade in closed:
         replay = replays[id(trade)]
-        events.extend(_stored_ratchets(trade, replay))
+        moves = _stored_ratchets(trade, replay)
+        events.extend(moves)
+        last = locked_profit(moves)
+        if last is not None:
+            locked[last[0]] += last[1]
         if trade.loss_guard_fired:
             guard_days[(trade.close_date or trade.open_date)[:10]] += 1
-        elif trade.exit_reason in STOP_REASONS:
+        elif is_stop_reason(trade.exit_reason):
             kind = stop_kind(trade, config, replay)
             stops[kind] += 1
-            value = locked_profit(trade, kind)
-            if value is not None:
-                locked[kind] += value
     profits = [100.0 * t.profit_ratio for t in closed]
     return Summary(
         trades=len(closed),

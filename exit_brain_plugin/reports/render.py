@@ -39,6 +39,11 @@ def render_summary(title: str, summary: Summary, console: Console | None = None)
     overview.add_row("Win rate", _pct(summary.win_rate))
     overview.add_row("Loss-guard fires", str(summary.loss_guard_fires))
     overview.add_row("Profit locked by ratchets", _money(summary.profit_locked_total))
+    overview.caption = (
+        "Profit locked by ratchets: the PnL each position's last stop move guaranteed on the "
+        "amount still open at that moment, fees excluded (exit-brain compare: brain on vs "
+        "ratchet off for what the ratchet changed)"
+    )
     console.print(overview)
 
     ladder = Table(title="Take-profit levels")
@@ -57,7 +62,7 @@ def render_summary(title: str, summary: Summary, console: Console | None = None)
     stops.add_column("Stop")
     stops.add_column("Ratchet moves to it", justify="right")
     stops.add_column("Stop exits", justify="right")
-    stops.add_column("Profit locked vs initial stop", justify="right")
+    stops.add_column("PnL locked on the remaining amount", justify="right")
     kinds = list(summary.stop_exits) + [k for k in summary.ratchets if k not in summary.stop_exits]
     for kind in kinds:
         moves = "-" if kind in ("initial", "strategy") else str(summary.ratchets.get(kind, 0))

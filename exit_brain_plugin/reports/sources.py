@@ -23,6 +23,7 @@ from typing import Any
 
 from exit_brain_plugin.core import ConfigError, parse_config
 from exit_brain_plugin.core.config import BrainConfig
+from exit_brain_plugin.core.parameters import apply_parameters, describe, parameters_from_file
 from exit_brain_plugin.reports.analysis import TradeRecord, trades_of
 
 
@@ -55,6 +56,10 @@ class TradeSet:
     source: str
     result: dict[str, Any] = field(default_factory=dict)
     raw_config: dict[str, Any] = field(default_factory=dict)
+    #: strategy parameters (hyperopt space exitbrain) that overrode config.json's settings
+    parameters: dict[str, Any] = field(default_factory=dict)
+    #: where ``config`` comes from, said next to the report
+    settings_source: str = ""
 
 
 def brain_config(raw_config: Mapping[str, Any] | None, where: str) -> BrainConfig:
@@ -141,22 +146,47 @@ def load_any(path: Path | str, config: Mapping[str, Any] | None = None) -> list[
     return load_backtest(path)
 
 
-def _read_export(path: Path) -> tuple[Any, dict[str, Any] | None]:
+def _read_export(path: Path) -> tuple[Any, dict[str, Any] | None, dict[str, Any]]:
+    # A freqtrade export zip holds <stem>.json (the result), <stem>_config.json (the config)
+    # and, per strategy, <stem>_<Strategy>.json: the parameter file the backtest loaded.
     config: dict[str, Any] | None = None
+    params: dict[str, Any] = {}
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            main = [n for n in names if n.endswith(".json") and not n.endswith("_config.json")]
+            names = [n for n in archive.namelist() if n.endswith(".json")]
+            stem = path.stem
+            main = [n for n in names if n == f"{stem}.json"] or [
+                n for n in names if not n.endswith("_config.json")
+            ]
             conf = [n for n in names if n.endswith("_config.json")]
             if not main:
                 raise ReportInputError(f"{path}: the zip holds no backtest result json")
             content = json.loads(archive.read(main[0]))
             if conf:
                 config = json.loads(archive.read(conf[0]))
-        return content, config
+            prefix = (main[0][: -len(".json")] + "_") if main[0] == f"{stem}.json" else None
+            for name in names:
+                if prefix and name.startswith(prefix) and name not in (main[0], *conf):
+                    params[name[len(prefix) : -len(".json")]] = json.loads(archive.read(name))
+        return content, config, params
     if path.suffix == ".zip":
         raise ReportInputError(f"{path}: not a readable zip file")
-    return json.loads(path.read_text(encoding="utf-8")), None
+    return json.loads(path.read_text(encoding="utf-8")), None, {}
+
+
+def settings_ran(
+    config: Mapping[str, Any] | None, param_file: Any, where: str
+) -> tuple[BrainConfig, dict[str, Any]]:
+    """Return the settings a backtest ran with: config.json's, under its parameter file.
+
+    :return: the settings and the parameter values that overrode config.json
+    """
+    values = parameters_from_file(param_file)
+    base = brain_config(config, where)
+    try:
+        return apply_parameters(base, values), values
+    except ConfigError as error:
+        raise ReportInputError(f"{where}: its parameter file is invalid: {error}") from error
 
 
 def load_backtest(path: Path) -> list[TradeSet]:
@@ -165,17 +195,17 @@ def load_backtest(path: Path) -> list[TradeSet]:
     if not path.is_file():
         raise ReportInputError(f"{path}: no such file")
     try:
-        content, config = _read_export(path)
+        content, config, param_files = _read_export(path)
     except (OSError, ValueError, zipfile.BadZipFile, zlib.error, EOFError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ReportInputError(f"{path}: not a readable backtest export ({reason})") from error
     strategies = content.get("strategy") if isinstance(content, dict) else None
     if not isinstance(strategies, dict) or not strategies:
         raise ReportInputError(f"{path}: not a freqtrade backtest result (no 'strategy' key)")
-    brain = brain_config(config, str(path))
     steps = market_steps()
     sets = []
     for name, result in strategies.items():
+        brain, parameters = settings_ran(config, param_files.get(name), str(path))
         try:
             trades = trades_of(result["trades"], steps)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
@@ -190,6 +220,9 @@ def load_backtest(path: Path) -> list[TradeSet]:
                 source=str(path),
                 result=result,
                 raw_config=dict(config or {}),
+                parameters=parameters,
+                settings_source="the export's config"
+                + (f" with its parameter file ({describe(parameters)})" if parameters else ""),
             )
         )
     return sets
@@ -204,6 +237,18 @@ def load_database(db_url: str, config: Mapping[str, Any] | None = None) -> list[
 
     shown, stored = read_trades(db_url)
     name = Path(db_url).stem if "://" not in db_url else shown.rsplit("/", 1)[-1]
+    if not any(trade.mode in ("act", "observe") for trade in stored):
+        raise ReportInputError(
+            f"{name}: no position in this database was managed by Exit Brain (no exit_brain "
+            "state is stored with any of its trades): run the strategy with ExitBrainMixin, "
+            "or report on a database of a strategy that uses it"
+        )
+    source = (
+        "--config"
+        if config is not None
+        else "the default settings (docs/behaviour.md §2): no --config given, pass the config "
+        "the bot ran with"
+    )
     return [
         TradeSet(
             name=name,
@@ -211,5 +256,6 @@ def load_database(db_url: str, config: Mapping[str, Any] | None = None) -> list[
             config=brain_config(config, shown),
             source=shown,
             raw_config=dict(config or {}),
+            settings_source=source,
         )
     ]

@@ -31,7 +31,7 @@ def _stop(state, config=CONFIG, held=None, host=None, guard=None):
     )
 
 
-# precedence (SPEC §4)
+# precedence (docs/behaviour.md §4)
 
 
 def test_loss_guard_beats_a_reached_take_profit_in_the_same_evaluation():

@@ -1,4 +1,5 @@
-"""Settings validation (SPEC §2): every bad value names its key and itself; good ones parse."""
+"""Settings validation (docs/behaviour.md §2): every bad value names its key and itself; good ones
+parse."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Per-position state (SPEC §3): JSON round trip, corrupt data, rebuild from fills."""
+"""Per-position state (docs/behaviour.md §3): JSON round trip, corrupt data, rebuild from fills."""
 
 import json
 import math

@@ -1,4 +1,5 @@
-"""SPEC §8, number by number, with the SPEC §7 log lines the events render."""
+"""docs/behaviour.md §8, number by number, with the docs/behaviour.md §7 log lines the events
+render."""
 
 import pytest
 

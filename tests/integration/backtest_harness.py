@@ -108,6 +108,7 @@ def run_backtest(
     *,
     pair: str | None = None,
     detail: pd.DataFrame | None = None,
+    prepare: Any = None,
 ) -> BacktestRun:
     """Backtest ``rows`` for one pair and return results, trades and stored states."""
     futures = config.get("trading_mode") == "futures"
@@ -120,6 +121,8 @@ def run_backtest(
     config = copy.deepcopy(config)
     config["exchange"]["pair_whitelist"] = [pair]
     backtesting = Backtesting(config)
+    if prepare is not None:
+        prepare(backtesting)  # e.g. compare's fill rules, before the strategy starts
     backtesting._set_strategy(backtesting.strategylist[0])
     strategy = backtesting.strategy
     strategy.advise_entry = lambda df, metadata: frame.copy()

@@ -42,7 +42,10 @@ LONG_TP_INSIDE = [
 def test_tp_touched_inside_a_candle_fills_at_exactly_the_tp_price(caplog):
     run = run_backtest(LONG_TP_INSIDE, make_config())
     (trade,) = run.trades
-    assert exit_orders(trade) == [("exit_brain_tp1", 0.125, 0.101), ("stop_loss", 0.375, 0.1)]
+    assert exit_orders(trade) == [
+        ("exit_brain_tp1", 0.125, 0.101),
+        ("exit_brain_stop_breakeven", 0.375, 0.1),
+    ]
     assert _filled_at(trade, "exit_brain_tp1") == _date(run, 2)
     state = run.states[trade.id]
     assert state["tp_hits_count"] == 1
@@ -70,7 +73,7 @@ def test_candle_opening_beyond_two_levels_fills_at_its_open_and_counts_two_hits(
     # 0.5 × (1 − 0.75 × 0.75) = 0.21875, truncated to the 0.001 step.
     assert exit_orders(trade) == [
         ("exit_brain_tp1+tp2", 0.218, 0.1025),
-        ("stop_loss", 0.282, 0.101),
+        ("exit_brain_stop_tp1", 0.282, 0.101),
     ]
     assert _filled_at(trade, "exit_brain_tp1+tp2") == _date(run, 2)
     state = run.states[trade.id]
@@ -99,7 +102,7 @@ def test_long_ratchets_to_breakeven_after_tp1_and_to_tp1_after_tp2():
     assert exit_orders(trade) == [
         ("exit_brain_tp1", 0.125, 0.101),
         ("exit_brain_tp2", 0.093, 0.102),
-        ("stop_loss", 0.282, 0.101),
+        ("exit_brain_stop_tp1", 0.282, 0.101),
     ]
     state = run.states[trade.id]
     assert [r[1:] for r in state["ratchets"]] == [[0.05, 0.1, "breakeven"], [0.1, 0.101, "tp1"]]
@@ -125,7 +128,11 @@ def test_short_on_futures_with_leverage_3_ratchets_like_the_long(caplog):
     assert trade.leverage == 3.0
     # 100 USDT × 3 / 1.0 = 300 XRP: TP1 closes 75; TP2 closes 25 % of 225 = 56.25 -> 56.2
     orders = exit_orders(trade)
-    assert [tag for tag, _, _ in orders] == ["exit_brain_tp1", "exit_brain_tp2", "stop_loss"]
+    assert [tag for tag, _, _ in orders] == [
+        "exit_brain_tp1",
+        "exit_brain_tp2",
+        "exit_brain_stop_tp1",
+    ]
     assert [amount for _, amount, _ in orders] == [75.0, 56.2, pytest.approx(168.8)]
     assert [price for _, _, price in orders] == [0.99, 0.98, pytest.approx(0.99, abs=1e-4)]
     state = run.states[trade.id]

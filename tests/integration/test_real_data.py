@@ -135,7 +135,7 @@ def _ladder_facts(
                 ), (trade, order, expected)
                 hits = legs[-1]
                 counts["partials"] += 1
-            elif tag in ("stop_loss", "trailing_stop_loss") and hits:
+            elif tag.startswith("exit_brain_stop_") and hits:
                 counts["stops_after_tp"] += 1
                 open_rate = trade["open_rate"]
                 floor = (

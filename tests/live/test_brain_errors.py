@@ -1,5 +1,5 @@
 """An exception inside the brain: ERROR with ``[EXIT_BRAIN_EXECUTOR]``, the position keeps its
-last stop, and the next loop works (SPEC §7)."""
+last stop, and the next loop works (docs/behaviour.md §7)."""
 
 import logging
 

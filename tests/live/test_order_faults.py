@@ -1,6 +1,7 @@
 """Exit orders that fail: rejected, cancelled, part-filled then cancelled, timed out.
 
-SPEC §4.3: the state changes only by what filled; the unfilled part is retried while price
+docs/behaviour.md §4.3: the state changes only by what filled; the unfilled part is retried while
+price
 stays beyond the level; nothing is counted twice. Entry 0.1 with 0.5 ETH: TP1 0.101 closes
 0.125, TP2 0.102 closes 25 % of the rest. The stop after entry is the loss-guard price
 (0.087676); breakeven (0.1) only after TP1 has completely filled.

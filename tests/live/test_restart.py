@@ -74,7 +74,7 @@ def test_restart_with_a_changed_stoploss_restores_the_ratchet_before_any_stop_ch
     live.step(0.0999)  # the breakeven stop protects the position
     trade = live.trade()
     assert not trade.is_open
-    assert trade.exit_reason in {"stop_loss", "trailing_stop_loss"}
+    assert trade.exit_reason == "exit_brain_stop_breakeven"
     assert live.state()["exit_kind"] == "stop:breakeven"
 
 

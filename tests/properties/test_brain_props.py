@@ -37,7 +37,8 @@ def test_loss_guard_fires_once(scenario):
             assert step.after.tp_hits_count == step.before.tp_hits_count
             assert (step.after.active_sl, step.after.tp_levels) == (None, ())
         fired = fired or step.after.loss_guard_triggered
-    # SPEC §7: the trigger line is written exactly once for a position whose guard fired
+    # docs/behaviour.md §7: the trigger line is written exactly once for a position whose guard
+    # fired
     assert fired_events == (1 if trace.states[-1].loss_guard_triggered else 0)
 
 

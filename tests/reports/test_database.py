@@ -249,9 +249,9 @@ def test_report_reads_trades_orders_and_the_stored_states(trade_db, capsys):
     assert first == START + timedelta(minutes=60)
     assert summary["stop_exits"] == {"initial": 0, "breakeven": 1, "tp1": 1}
     assert summary["loss_guard_by_day"] == {"2026-03-03": {"fires": 1, "colour": "green"}}
-    assert summary["profit_locked"]["breakeven"] == pytest.approx((0.1 - 0.08) * 0.375)
-    # A short locks what it bought back below its initial stop.
-    assert summary["profit_locked"]["tp1"] == pytest.approx((1.0667 - 0.99) * 168.8)
+    assert summary["profit_locked"]["breakeven"] == pytest.approx(0.0)
+    # A short stopped at TP1 (0.99) keeps 0.01 on each of the 168.8 still open.
+    assert summary["profit_locked"]["tp1"] == pytest.approx((1.0 - 0.99) * 168.8)
     assert summary["win_rate"] == pytest.approx(2 / 3, abs=1e-4)
 
 

@@ -44,7 +44,7 @@ def test_trade_a_tp1_fill_and_the_stop_stepping_to_breakeven(hand_built):
     # -12.5 % of 0.1, rounded up to the tick as freqtrade rounds a long's stop: 0.087501.
     assert _points(traces["loss guard"]) == [(_at(1), 0.087501), (_at(4), 0.087501)]
     assert _points(traces["exit"]) == [(_at(4), 0.1)]
-    assert traces["exit"].text == ("stop_loss 0.375 @ 0.1",)
+    assert traces["exit"].text == ("exit_brain_stop_breakeven 0.375 @ 0.1",)
 
 
 def test_trade_d_gap_fill_moves_the_stop_straight_to_tp1(hand_built):

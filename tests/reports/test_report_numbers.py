@@ -42,19 +42,30 @@ def test_report_counts_levels_ratchets_stops_and_the_loss_guard(hand_built, caps
     assert summary["loss_guard_by_day"] == {"2022-01-03": {"fires": 1, "colour": "green"}}
     assert summary["loss_guard_quiet_days"] == 1  # 2022-01-04, when E closed
     assert summary["exit_reasons"] == {
-        "stop_loss": 3,
+        "exit_brain_stop_breakeven": 1,
+        "exit_brain_stop_tp1": 2,
         "exit_brain_loss_guard": 1,
         "exit_signal": 1,
     }
 
 
-def test_profit_locked_is_the_stop_exit_above_the_initial_stop_times_its_amount(hand_built, capsys):
+def test_profit_locked_is_what_each_last_ratchet_guaranteed_on_the_amount_still_open(
+    hand_built, capsys
+):
     (summary,) = json.loads(_report(capsys, hand_built["zips"]["on"], "--json")).values()
-    breakeven = (0.1 - INITIAL_STOP) * 0.375  # A: 0.375 stopped at 0.1
-    tp1 = 2 * (0.101 - INITIAL_STOP) * 0.282  # B and D: 0.282 stopped at 0.101
-    assert summary["profit_locked"]["breakeven"] == pytest.approx(breakeven, abs=1e-8)
-    assert summary["profit_locked"]["tp1"] == pytest.approx(tp1, abs=1e-8)
-    assert summary["profit_locked_total"] == pytest.approx(breakeven + tp1, abs=1e-8)
+    # A: breakeven 0.1 on 0.375 guarantees 0; B and D: TP1's price 0.101 on 0.282 each.
+    assert summary["profit_locked"]["breakeven"] == pytest.approx(0.0, abs=1e-12)
+    assert summary["profit_locked"]["tp1"] == pytest.approx(2 * 0.001 * 0.282, abs=1e-10)
+    assert summary["profit_locked_total"] == pytest.approx(0.000564, abs=1e-10)
+    # Never more than the wallet's profit can justify: 0.000564 BTC of a 0.2 BTC wallet.
+    b_move = next(e for e in summary["ratchet_events"] if e["reason"] == "tp1")
+    assert b_move["remaining"] == pytest.approx(0.282)
+    assert b_move["locked_pnl"] == pytest.approx(0.000282)
+    out = _report(capsys, hand_built["zips"]["on"])
+    assert (
+        "Profit locked by ratchets: the PnL each position's last stop move guaranteed on the "
+        "amount still open at that moment, fees excluded" in " ".join(out.split())
+    )
 
 
 def test_average_pnl_total_and_win_rate(hand_built, capsys):

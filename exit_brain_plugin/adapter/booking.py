@@ -58,6 +58,11 @@ def disagreement(state: PositionState, trade: Any) -> str | None:
             f"stored hits TP{', TP'.join(map(str, sorted(claimed)))} are not in the filled "
             f"orders (they show {', '.join(f'TP{leg}' for leg in shown) or 'none'})"
         )
+    if not amounts_agree(state, trade):
+        return (
+            f"stored remaining_size={state.remaining_size} disagrees with the trade's "
+            f"amount {trade.amount}"
+        )
     if state.booked_orders is not None:
         unbooked = [
             str(order.order_id)
@@ -66,11 +71,6 @@ def disagreement(state: PositionState, trade: Any) -> str | None:
         ]
         if unbooked:
             return f"filled orders {', '.join(unbooked)} are not booked"
-    if not amounts_agree(state, trade):
-        return (
-            f"stored remaining_size={state.remaining_size} disagrees with the trade's "
-            f"amount {trade.amount}"
-        )
     return None
 
 

@@ -252,9 +252,21 @@ def evaluate_ladder(
     notes: list[BrainEvent] = []
     close_all = approx_ge(request, remaining, abs_tol=step * 1e-6)
     leftover = remaining - request
-    # An exit too small to send is decided first: a request of 0 leaves the position as it
-    # is, so the remainder rule below never applies to it (a step as large as the position).
-    if not close_all and (request <= 0 or request < snapshot.min_order_amount):
+    # A request of 0 (an amount step as large as the position) sends nothing and leaves the
+    # position as it is: the merge rule below decides it, never the remainder rule.
+    if not close_all and request > 0 and 0 < leftover < snapshot.min_remaining_amount:
+        notes.append(
+            ev.tp_size_decision(
+                state.pair,
+                state.side,
+                legs,
+                f"would leave {ev.fmt_amount(leftover)} below the minimum remainder "
+                f"{ev.fmt_amount(snapshot.min_remaining_amount)}: closing the whole remainder",
+                decision="close_remainder",
+            )
+        )
+        close_all = True
+    elif not close_all and (request <= 0 or request < snapshot.min_order_amount):
         if not is_last:
             notes.append(
                 ev.tp_size_decision(
@@ -276,18 +288,6 @@ def evaluate_ladder(
                 f"{ev.fmt_amount(snapshot.min_order_amount)} on the last level: closing the whole "
                 "remainder",
                 decision="last_level",
-            )
-        )
-        close_all = True
-    elif not close_all and 0 < leftover < snapshot.min_remaining_amount:
-        notes.append(
-            ev.tp_size_decision(
-                state.pair,
-                state.side,
-                legs,
-                f"would leave {ev.fmt_amount(leftover)} below the minimum remainder "
-                f"{ev.fmt_amount(snapshot.min_remaining_amount)}: closing the whole remainder",
-                decision="close_remainder",
             )
         )
         close_all = True

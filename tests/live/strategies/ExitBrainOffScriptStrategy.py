@@ -9,7 +9,8 @@
   trails; its signature has no ``after_fill``, as many strategies');
 - ``config["live_host_plan"]``: ``[[distance, fraction], ...]`` the host's ``exit_brain_plan``
   returns, priced from the entry.
-``OffScriptStrategy`` is the same host with the brain, the mixin first as the README teaches.
+``OffScriptStrategy`` is the same host with the brain, the mixin first as the README teaches;
+``OffScriptShortStrategy`` the same for futures shorts.
 """
 
 from datetime import datetime
@@ -28,7 +29,7 @@ class OffScriptHost(IStrategy):
     timeframe = "5m"
     minimal_roi = {"0": 10.0}  # noqa: RUF012 - freqtrade reads class attributes
     stoploss = -0.2
-    can_short = True
+    can_short = False
     process_only_new_candles = False
     startup_candle_count = 0
     use_exit_signal = True
@@ -103,4 +104,10 @@ class OffScriptHost(IStrategy):
 
 
 class OffScriptStrategy(ExitBrainMixin, OffScriptHost):
-    """The same host with the brain."""
+    """The same host with the brain (spot)."""
+
+
+class OffScriptShortStrategy(OffScriptStrategy):
+    """The same, allowed to short (futures)."""
+
+    can_short = True

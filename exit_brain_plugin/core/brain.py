@@ -22,6 +22,7 @@ gives the same decision and no new state change (test_evaluation_is_idempotent);
 mirror each other (test_long_short_mirror).
 """
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -78,9 +79,13 @@ def settings_for(state: PositionState, config: BrainConfig) -> BrainConfig:
     as in force (they apply to open positions); everything that shapes the plan is the
     state's own (docs/operations.md).
     """
-    plan = state.plan
-    if plan is None:
-        return config
+    return config if state.plan is None else _with_plan(state.plan, config)
+
+
+# Every evaluation asks for the settings of its state: a handful of distinct (plan, settings)
+# pairs per run, so the merged settings are cached (both are frozen and hashable).
+@functools.lru_cache(maxsize=256)
+def _with_plan(plan: PlanSettings, config: BrainConfig) -> BrainConfig:
     return replace(
         config,
         tp_profile=plan.tp_profile,

@@ -34,7 +34,7 @@ from freqtrade.enums import ExitCheckTuple, ExitType, RunMode
 from freqtrade.exceptions import ConfigurationError
 from freqtrade.strategy import DecimalParameter, IStrategy
 
-from exit_brain_plugin.adapter import booking, translate
+from exit_brain_plugin.adapter import booking, stops, translate
 from exit_brain_plugin.adapter.logsink import EventSink
 from exit_brain_plugin.adapter.store import OBSERVE_KEY, STATE_KEY, StateStore, position_key
 from exit_brain_plugin.core import (
@@ -56,7 +56,6 @@ from exit_brain_plugin.core import (
     classify_stop,
     create_state,
     evaluate_position,
-    evaluate_stop,
     legs_from_tag,
     parse_config,
     price_resting_exit,
@@ -64,7 +63,7 @@ from exit_brain_plugin.core import (
 )
 from exit_brain_plugin.core.brain import plan_of, settings_for
 from exit_brain_plugin.core.events import TAG_PREFIX, initialized, state_note
-from exit_brain_plugin.core.pricing import is_level_reached, tighter_stop
+from exit_brain_plugin.core.pricing import is_level_reached
 
 
 logger = logging.getLogger("exit_brain")
@@ -742,44 +741,18 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
     def _eb_stop(
         self, trade: Any, current_rate: float, host: float | None, *, after_fill: bool
     ) -> float | None:
-        held = float(trade.stop_loss) if trade.stop_loss else None
-        host_price = translate.stop_price_from_ratio(host, current_rate, trade)
-        before_add = (
-            self._eb_guard_before_add.pop(position_key(trade), None) if after_fill else None
-        )
+        key = position_key(trade)
+        before_add = self._eb_guard_before_add.pop(key, None) if after_fill else None
         state = self.eb_state(trade, check=not after_fill)
-        side = translate.side_of(trade)
-        # With no state yet, or no stop of the brain's: the strategy's, never looser.
-        loosens = (
-            held is not None
-            and host_price is not None
-            and (tighter_stop(side, held, host_price) == held)
-        )
-        host_only = None if loosens else host
-        if state is None:
-            return host_only
-        floor = held
-        if (
-            before_add is not None
-            and held is not None
-            and math.isclose(held, translate.held_stop_price(before_add, trade), rel_tol=1e-9)
-        ):
-            floor = None  # the brain's guard before the added entry: repriced below
-        target = evaluate_stop(
+        return stops.stop_answer(
+            trade,
             state,
             self.eb_settings(),
-            held_stop_price=floor,
-            host_stop_price=host_price,
-            loss_guard_price=self._eb_guard_price(trade),
+            current_rate=current_rate,
+            host=host,
+            loss_guard_price=None if state is None else self._eb_guard_price(trade),
+            guard_before_add=before_add,
         )
-        if target is None:
-            return host_only
-        target_price = target.price
-        if held is not None and math.isclose(
-            translate.held_stop_price(target_price, trade), held, rel_tol=1e-9
-        ):
-            return None  # freqtrade already holds it to the tick: nothing to move
-        return translate.stop_ratio_from_price(target_price, current_rate, trade)
 
     def custom_exit(
         self,

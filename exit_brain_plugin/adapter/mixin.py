@@ -24,10 +24,11 @@ reaches freqtrade (FREQTRADE_NOTES.md):
 
 import copy
 import functools
+import inspect
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -35,10 +36,10 @@ from freqtrade.enums import ExitCheckTuple, ExitType, RunMode
 from freqtrade.exceptions import ConfigurationError
 from freqtrade.strategy import DecimalParameter, IStrategy
 
-from exit_brain_plugin.adapter import translate
+from exit_brain_plugin.adapter import booking, stops, translate
 from exit_brain_plugin.adapter.rollout import ModeSink, PositionModes, RoutedStore
 from exit_brain_plugin.adapter.shadow import append_fill, ledger_fills, virtual_fill
-from exit_brain_plugin.adapter.store import position_key
+from exit_brain_plugin.adapter.store import STATE_KEY, StateStore, position_key
 from exit_brain_plugin.core import (
     LOSS_GUARD_TAG,
     BrainConfig,
@@ -48,6 +49,7 @@ from exit_brain_plugin.core import (
     ExitOrder,
     Fill,
     FillKind,
+    Level,
     MarketSnapshot,
     Mode,
     PositionState,
@@ -57,12 +59,12 @@ from exit_brain_plugin.core import (
     classify_stop,
     create_state,
     evaluate_position,
-    evaluate_stop,
     legs_from_tag,
     parse_config,
     price_resting_exit,
     rebuild_state,
 )
+from exit_brain_plugin.core.brain import plan_of, settings_for
 from exit_brain_plugin.core.events import TAG_PREFIX, initialized, state_note
 from exit_brain_plugin.core.exit_reasons import is_stop_reason, stop_kind_from_tag, stop_tag
 from exit_brain_plugin.core.parameters import apply_parameters, describe
@@ -154,6 +156,21 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         self._eb_last_evaluation: dict[str, tuple[tuple[Any, ...], _Evaluation]] = {}
         self._eb_host_exit_type = "market"
         self._eb_host_stoploss = _next_definition(type(self), "custom_stoploss") is not IStrategy
+        # freqtrade asks a strategy for a fill-time stop only when its custom_stoploss names
+        # after_fill (strategy_resolver.py); the mixin names it, so a host that does not is
+        # never asked on those calls, as without the mixin (its answer could loosen the stop).
+        self._eb_host_after_fill = (
+            self._eb_host_stoploss
+            and "after_fill"
+            in (
+                inspect.signature(
+                    vars(_next_definition(type(self), "custom_stoploss"))["custom_stoploss"]
+                )
+            ).parameters
+        )
+        # Loss-guard price held before an added entry, per position, until the fill-time stop
+        # call reprices it (docs/operations.md, "Added entries").
+        self._eb_guard_before_add: dict[str, float] = {}
 
     # ----------------------------------------------------------------- settings and startup
 
@@ -357,14 +374,64 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         if state is None:
             if not translate.filled_orders(trade) or trade.amount <= 0:
                 return None
+            if self.eb_mode(trade) is Mode.OBSERVE and not self.eb_is_backtest:
+                shadow = self._eb_shadow_from_act(trade)
+                if shadow is not None:
+                    return shadow
             return self._eb_rebuild(trade, None)
-        if check and self.eb_active(trade) and not self._eb_agrees(state, trade):
-            return self._eb_rebuild(
-                trade,
-                f"stored remaining_size={state.remaining_size} disagrees with the trade's "
-                f"amount {trade.amount}",
-            )
-        return state
+        if not (check and self.eb_active(trade)):
+            return state
+        if self.eb_is_backtest:
+            if not self._eb_agrees(state, trade):
+                return self._eb_rebuild(
+                    trade,
+                    f"stored remaining_size={state.remaining_size} disagrees with the trade's "
+                    f"amount {trade.amount}",
+                    stored=state,
+                )
+            return state
+        why = booking.disagreement(state, trade)
+        if why is not None:
+            return self._eb_rebuild(trade, why, stored=state)
+        return self._eb_adopt(trade, state)
+
+    def _eb_shadow_from_act(self, trade: Any) -> PositionState | None:
+        # A position the brain acted on, now run in observe mode (a state written by a
+        # release that kept no mode): the shadow starts from the position as it is, its
+        # acting state, when that agrees with the orders; otherwise from the orders.
+        try:
+            acted = StateStore(STATE_KEY, cache=False).load(trade)
+        except StateError:
+            return None
+        if acted is None or booking.disagreement(acted, trade) is not None:
+            return None
+        shadow = replace(acted, plan=acted.plan or plan_of(self.eb_settings()))
+        self.eb_store.save(trade, shadow)
+        note = state_note(
+            trade.pair,
+            translate.side_of(trade),
+            f"observe mode: shadow starts from the position as the brain left it - "
+            f"remaining_size={shadow.remaining_size}, tp_hits_count={shadow.tp_hits_count}, "
+            f"sl_reason={shadow.sl_reason}",
+            Level.INFO,
+        )
+        self.eb_sink.emit(position_key(trade), (note,))
+        return shadow
+
+    def _eb_adopt(self, trade: Any, state: PositionState) -> PositionState:
+        # A row written before plans and booked orders were stored (it agrees with the
+        # orders): fix the plan settings in force now and the orders it holds, once.
+        if state.plan is not None and state.booked_orders is not None:
+            return state
+        adopted = replace(
+            state,
+            plan=state.plan or plan_of(self.eb_settings()),
+            booked_orders=(
+                booking.booked_ids(trade) if state.booked_orders is None else state.booked_orders
+            ),
+        )
+        self.eb_store.save(trade, adopted)
+        return adopted
 
     def _eb_agrees(self, state: PositionState, trade: Any) -> bool:
         if state.exit_kind is not None or not trade.is_open:
@@ -372,8 +439,11 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         step = translate.amount_step(trade) or 0.0
         return math.isclose(state.remaining_size, trade.amount, rel_tol=1e-9, abs_tol=step)
 
-    def _eb_rebuild(self, trade: Any, why: str | None) -> PositionState | None:
-        # The trade's filled orders are the ground truth (docs/behaviour.md §3).
+    def _eb_rebuild(
+        self, trade: Any, why: str | None, stored: PositionState | None = None
+    ) -> PositionState | None:
+        # The trade's filled orders are the ground truth (docs/behaviour.md §3); the plan is
+        # the one the position was created with when a stored state still says it.
         orders = translate.filled_orders(trade)
         entries = [order for order in orders if translate.is_entry(order, trade)]
         if not entries:
@@ -385,13 +455,20 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             entry_price=float(first.safe_price),
             stop_price=trade.initial_stop_loss or trade.stop_loss,
             atr=None,
+            order_id=str(first.order_id),
         )
         fills = [self._eb_fill(order, trade, None) for order in orders if order is not first]
         if self.eb_mode(trade) is Mode.OBSERVE:
-            # Observe mode's exits are its own virtual fills: replay its shadow ledger.
-            fills = [fill for fill in fills if fill.kind is FillKind.ENTRY]
+            # The shadow starts from the position as it is: the brain's own orders (sent
+            # while it acted) count, then observe mode's own virtual fills (its shadow
+            # ledger); the host's exits do not reduce what it would hold.
+            shadow = (FillKind.ENTRY, FillKind.TAKE_PROFIT, FillKind.LOSS_GUARD)
+            fills = [fill for fill in fills if fill.kind in shadow]
             fills += ledger_fills(trade, translate.amount_step(trade))
-        verdict = rebuild_state(opening, fills, self.eb_settings())
+        settings, levels = self.eb_settings(), None
+        if stored is not None and stored.plan is not None:
+            settings, levels = settings_for(stored, settings), stored.tp_levels
+        verdict = rebuild_state(opening, fills, settings, levels)
         state = verdict.state
         if why is None:
             # No stored state for a trade with fills: the brain was off or absent when it
@@ -604,6 +681,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 entry_price=float(trade.open_rate),
                 stop_price=trade.stop_loss,
                 atr=self._eb_atr(trade),
+                order_id=str(order.order_id),
             )
             verdict = create_state(opening, self.eb_settings())
             self.eb_sink.emit(key, verdict.events)
@@ -612,25 +690,44 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         if mode is Mode.OBSERVE and not translate.is_entry(order, trade):
             return  # observe mode books its own virtual fills
         live_check = not self.eb_is_backtest and mode is Mode.ACT and trade.is_open
-        if live_check and self._eb_agrees(state, trade):
-            # Live, freqtrade calls order_filled after booking the fill in trade.amount: a
-            # state that already agrees has booked this order (freqtrade's recovery paths run
-            # an order through update_trade_state again). Never count a fill twice.
+        # freqtrade's recovery paths run an order through update_trade_state again: never
+        # count a fill twice. Booking is by order identity; a row written before booked
+        # orders were stored falls back to the amount check once.
+        booked = (
+            booking.is_booked(state, order)
+            if state.booked_orders is not None
+            else live_check and self._eb_agrees(state, trade)
+        )
+        if booked:
             logger.debug(
                 "[EXIT_BRAIN_EXECUTOR] %s: order %s already booked", trade.pair, order.order_id
             )
             return
+        if translate.is_entry(order, trade):
+            self._eb_note_added_entry(trade, state)
         fill = self._eb_fill(order, trade, state)
         verdict = apply_fill(state, fill, self.eb_settings())
         self.eb_sink.emit(key, verdict.events)
-        if live_check and not self._eb_agrees(verdict.state, trade):
+        if live_check and not booking.amounts_agree(verdict.state, trade):
             self._eb_rebuild(
                 trade,
                 f"after order {order.order_id} remaining_size={verdict.state.remaining_size} "
                 f"disagrees with the trade's amount {trade.amount}",
+                stored=state,
             )
             return
         self.eb_store.save(trade, verdict.state)
+
+    def _eb_note_added_entry(self, trade: Any, state: PositionState) -> None:
+        # An added entry (DCA) reprices the loss guard on the new average entry (PnL % of the
+        # whole position, docs/behaviour.md §1). Remember the guard price in force before it,
+        # so that the fill-time stop call can tell the brain's own guard stop (repriced) from
+        # a stop it must never loosen (a ratchet, the strategy's).
+        if state.loss_guard_triggered or state.sl_reason != "initial":
+            return
+        cached = self._eb_guard_cache.get(position_key(trade))
+        if cached is not None and cached[1] is not None:
+            self._eb_guard_before_add[position_key(trade)] = cached[1]
 
     def _eb_atr(self, trade: Any) -> float | None:
         if self.eb_config.tp_atr_multipliers is None or not self.dp:
@@ -651,7 +748,13 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         after_fill: bool,
         **kwargs: Any,
     ) -> float | None:
-        """Return the tighter of the strategy's stop and the brain's (ratchet, loss guard)."""
+        """Return the tighter of the strategy's stop and the brain's (ratchet, loss guard).
+
+        Never a stop looser than the one freqtrade holds, whatever the strategy answers and
+        whenever it is asked (fill-time calls may move a stop either way); the one exception is
+        the brain's own loss-guard stop after an added entry, repriced on the new average entry.
+        """
+        ask_host = self._eb_host_stoploss and (not after_fill or self._eb_host_after_fill)
         host = (
             super().custom_stoploss(
                 pair=pair,
@@ -662,29 +765,32 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 after_fill=after_fill,
                 **kwargs,
             )
-            if self._eb_host_stoploss
+            if ask_host
             else None
         )
         if not self.eb_active(trade):
             return host
         try:
-            state = self.eb_state(trade, check=not after_fill)
-            if state is None:
-                return host
-            target = evaluate_stop(
-                state,
-                self.eb_settings(),
-                held_stop_price=float(trade.stop_loss) if trade.stop_loss else None,
-                host_stop_price=translate.stop_price_from_ratio(host, current_rate, trade),
-                loss_guard_price=self._eb_guard_price(trade),
-            )
-            if target is None:
-                return host
-            ratio = translate.stop_ratio_from_price(target.price, current_rate, trade)
-            return host if ratio is None else ratio
+            return self._eb_stop(trade, current_rate, host, after_fill=after_fill)
         except Exception:
             self._eb_error("custom_stoploss", trade)
-            return host
+            return None
+
+    def _eb_stop(
+        self, trade: Any, current_rate: float, host: float | None, *, after_fill: bool
+    ) -> float | None:
+        key = position_key(trade)
+        before_add = self._eb_guard_before_add.pop(key, None) if after_fill else None
+        state = self.eb_state(trade, check=not after_fill)
+        return stops.stop_answer(
+            trade,
+            state,
+            self.eb_settings(),
+            current_rate=current_rate,
+            host=host,
+            loss_guard_price=None if state is None else self._eb_guard_price(trade),
+            guard_before_add=before_add,
+        )
 
     def custom_exit(
         self,
@@ -760,6 +866,8 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             if isinstance(decision, ExitOrder):
                 if decision.close_all:
                     return host  # custom_exit closes the whole position
+                if host is not None:
+                    self._eb_note_host_adjustment(trade, host, decision.tag)
                 return (
                     translate.stake_for_amount(
                         decision.amount, trade, translate.amount_step(trade)
@@ -785,6 +893,20 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             for order in trade.open_orders
         )
 
+    def _eb_note_host_adjustment(self, trade: Any, host: Any, tag: str) -> None:
+        # freqtrade takes one position adjustment per loop: the brain's exit goes first and
+        # the strategy's own adjustment (an added entry, its own exit) waits
+        # (docs/behaviour.md §4 order).
+        stake, host_tag = host if isinstance(host, tuple) else (host, None)
+        logger.info(
+            "[EXIT_BRAIN_EXECUTOR] %s: the strategy's position adjustment (stake %s, tag %s) "
+            "waits for %s sent this loop; freqtrade asks the strategy again next loop",
+            trade.pair,
+            stake,
+            host_tag,
+            tag,
+        )
+
     def _eb_resting_exit(
         self, trade: Any, state: PositionState, snapshot: MarketSnapshot
     ) -> tuple[float, str] | None:
@@ -800,12 +922,16 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         return translate.stake_for_amount(amount, trade, translate.amount_step(trade)), order.tag
 
     def _eb_plan(self, trade: Any, current_time: datetime) -> Sequence[TpLevel] | None:
-        if type(self).exit_brain_plan is ExitBrainMixin.exit_brain_plan:
+        # The strategy's exit_brain_plan, wherever it is defined: in the leaf class, or in the
+        # host class the mixin is put before (`class S(ExitBrainMixin, Host)`), whose method
+        # the mixin's own default would otherwise hide.
+        method = _plan_method(type(self))
+        if method is None:
             return None
         dataframe = None
         if self.dp:
             dataframe, _ = self.dp.get_analyzed_dataframe(trade.pair, self.timeframe)
-        levels = self.exit_brain_plan(trade.pair, trade, current_time, dataframe)
+        levels = method(self, trade.pair, trade, current_time, dataframe)
         if levels is None:
             return None
         return [TpLevel(price=float(price), fraction=float(fraction)) for price, fraction in levels]
@@ -902,6 +1028,14 @@ def _is_resting(trade: Any, tag: str, amount: float, price: float | None) -> boo
         if same_price and math.isclose(order.safe_amount, amount, rel_tol=1e-9):
             return True
     return False
+
+
+def _plan_method(cls: type) -> Any:
+    """Return the strategy's own ``exit_brain_plan`` function (None when only the mixin's)."""
+    for klass in cls.__mro__:
+        if klass is not ExitBrainMixin and "exit_brain_plan" in vars(klass):
+            return vars(klass)["exit_brain_plan"]
+    return None
 
 
 def _next_definition(cls: type, name: str) -> type:

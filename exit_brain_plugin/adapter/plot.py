@@ -22,11 +22,11 @@ Trade numbers (``--trade N``) count the pair's trades in the export, from 1, in 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
-from exit_brain_plugin.core import LOSS_GUARD_TAG, BrainConfig, legs_from_tag
+from exit_brain_plugin.core import LOSS_GUARD_TAG, BrainConfig, Side, legs_from_tag
+from exit_brain_plugin.core.pricing import round_favourable
 from exit_brain_plugin.reports.analysis import TradeRecord, replay_trade
 from exit_brain_plugin.reports.sources import ReportInputError, TradeSet
 
@@ -127,11 +127,9 @@ def guard_price(trade: TradeRecord, config: BrainConfig) -> float | None:
         price = trade.open_rate * (1 - trade.fee_open) * (1 + loss) / (1 + trade.fee_close)
     else:
         price = trade.open_rate * (1 + trade.fee_open) * (1 - loss) / (1 - trade.fee_close)
-    if not trade.price_step:
-        return price
-    step = Decimal(repr(trade.price_step))
-    rounding = ROUND_FLOOR if trade.is_short else ROUND_CEILING
-    return float((Decimal(repr(price)) / step).to_integral_value(rounding=rounding) * step)
+    # The brain holds the guard stop on this tick (float noise is no tick: 0.0875 stays).
+    side = Side.SHORT if trade.is_short else Side.LONG
+    return round_favourable(side, price, trade.price_step or None)
 
 
 class _Lines:

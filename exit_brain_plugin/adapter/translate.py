@@ -15,6 +15,7 @@ from exit_brain_plugin.core import (
     Side,
 )
 from exit_brain_plugin.core.exit_reasons import FREQTRADE_STOP_REASONS, classify_exit
+from exit_brain_plugin.core.pricing import is_favourable, round_favourable
 
 
 # ccxt precision modes (ccxt.base.decimal_to_precision): 2 = decimal places, 4 = tick size.
@@ -64,15 +65,34 @@ def stop_price_from_ratio(ratio: float | None, current_rate: float, trade: Any) 
 
 
 def stop_ratio_from_price(stop_price: float, current_rate: float, trade: Any) -> float | None:
-    """Return the ``custom_stoploss`` ratio placing the stop at ``stop_price``.
+    """Return the ``custom_stoploss`` ratio that makes freqtrade hold ``stop_price`` to the tick.
+
+    freqtrade turns the ratio back into a price and rounds it to the tick toward the trade's
+    favour (``Trade.adjust_stop_loss``: up for a long, down for a short). Aiming at the
+    intended price itself lets the float round trip land a hair beyond the tick and round one
+    tick off (a short's 0.0990 held as 0.0989), again on every call (a creeping stop). So the
+    ratio aims half a tick on the loose side of the intended tick: freqtrade's rounding then
+    gives exactly that tick, call after call.
 
     :return: the ratio, or None when the stop is at or beyond the current rate (freqtrade
         would ignore a 0; the brain's backstop in ``custom_exit`` closes instead)
     """
+    side = side_of(trade)
+    step = price_step(trade)
+    target = round_favourable(side, stop_price, step)
+    if not is_favourable(side, current_rate, target):
+        return None
+    half = 0.5 * step if step else 0.0
+    aim = target + half if trade.is_short else target - half
     ratio = stoploss_from_absolute(
-        stop_price, current_rate, is_short=trade.is_short, leverage=trade.leverage or 1.0
+        aim, current_rate, is_short=trade.is_short, leverage=trade.leverage or 1.0
     )
     return ratio if ratio > 0 else None
+
+
+def held_stop_price(stop_price: float, trade: Any) -> float:
+    """Return the price freqtrade holds when asked for a stop at ``stop_price`` (to the tick)."""
+    return round_favourable(side_of(trade), stop_price, price_step(trade))
 
 
 def stake_for_amount(amount: float, trade: Any, step: float | None) -> float:
@@ -124,7 +144,13 @@ def order_is_complete(order: Any) -> bool:
 
 
 def opening_from_trade(
-    trade: Any, *, amount: float, entry_price: float, stop_price: float | None, atr: float | None
+    trade: Any,
+    *,
+    amount: float,
+    entry_price: float,
+    stop_price: float | None,
+    atr: float | None,
+    order_id: str | None = None,
 ) -> PositionOpen:
     """Return the facts of a trade's first entry fill."""
     stop = stop_price if stop_price and math.isfinite(stop_price) and stop_price > 0 else None
@@ -136,6 +162,7 @@ def opening_from_trade(
         initial_stop_price=stop,
         atr=atr,
         price_step=price_step(trade),
+        order_id=order_id,
     )
 
 

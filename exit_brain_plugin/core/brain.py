@@ -12,11 +12,17 @@ F1. A TP fill completes the legs it covers (partial fills count only what filled
     stop ratchets (ratchet.py R1-R3).
 F2. A loss-guard fill sets ``loss_guard_triggered``; any fill that empties the position
     records ``exit_kind``.
+F3. A partial exit the brain did not send (the host's own, ``/forceexit`` with an amount) is
+    no ladder progress: the next level closes its fraction of what remains after it.
+F4. Every fill records its order id (``booked_orders``): booking is by order identity.
+Settings: the plan-shaping settings are fixed in the state at creation (``plan``); every
+public function here applies them over the settings in force (``settings_for``).
 Invariants (tests/properties): evaluating again with the returned state and the same snapshot
 gives the same decision and no new state change (test_evaluation_is_idempotent); LONG and SHORT
 mirror each other (test_long_short_mirror).
 """
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -30,7 +36,7 @@ from exit_brain_plugin.core.decisions import (
     StopTarget,
     Verdict,
 )
-from exit_brain_plugin.core.enums import ExitKind, Level
+from exit_brain_plugin.core.enums import ExitKind, Level, RatchetRule, SizeBasis
 from exit_brain_plugin.core.events import BrainEvent
 from exit_brain_plugin.core.ladder import (
     clean_plan,
@@ -38,14 +44,14 @@ from exit_brain_plugin.core.ladder import (
     evaluate_ladder,
     is_dust,
     leg_amounts,
-    levels_from_settings,
     next_level_price,
+    priced_levels,
 )
 from exit_brain_plugin.core.loss_guard import is_loss_guard_hit
 from exit_brain_plugin.core.pricing import approx_eq, is_stop_breached, tighter_stop
 from exit_brain_plugin.core.ratchet import apply_ratchet
 from exit_brain_plugin.core.snapshot import MarketSnapshot, PositionOpen
-from exit_brain_plugin.core.state import PositionState, TpLevel
+from exit_brain_plugin.core.state import PlanSettings, PositionState, TpLevel
 
 
 INITIAL_SL_REASON = "initial"
@@ -53,15 +59,57 @@ LOSS_GUARD_REASON = "loss_guard"
 STRATEGY_SL_REASON = "strategy"
 
 
+def plan_of(config: BrainConfig) -> PlanSettings:
+    """Return the plan-shaping settings of ``config`` (what a new state fixes)."""
+    return PlanSettings(
+        tp_profile=config.tp_profile,
+        tp_distances=config.tp_distances,
+        tp_atr_multipliers=config.tp_atr_multipliers,
+        size_basis=str(config.size_basis),
+        max_tp_levels=config.max_tp_levels,
+        ratchet_rule=str(config.ratchet_rule),
+        ratchet_offset=config.ratchet_offset,
+    )
+
+
+def settings_for(state: PositionState, config: BrainConfig) -> BrainConfig:
+    """Return the settings that apply to ``state``: its fixed plan over the ones in force.
+
+    The loss guard (switch and threshold), the ratchet switch, ``enabled`` and ``mode`` stay
+    as in force (they apply to open positions); everything that shapes the plan is the
+    state's own (docs/operations.md).
+    """
+    return config if state.plan is None else _with_plan(state.plan, config)
+
+
+# Every evaluation asks for the settings of its state: a handful of distinct (plan, settings)
+# pairs per run, so the merged settings are cached (both are frozen and hashable).
+@functools.lru_cache(maxsize=256)
+def _with_plan(plan: PlanSettings, config: BrainConfig) -> BrainConfig:
+    return replace(
+        config,
+        tp_profile=plan.tp_profile,
+        tp_distances=plan.tp_distances,
+        tp_atr_multipliers=plan.tp_atr_multipliers,
+        size_basis=SizeBasis(plan.size_basis),
+        max_tp_levels=plan.max_tp_levels,
+        ratchet_rule=RatchetRule(plan.ratchet_rule),
+        ratchet_offset=plan.ratchet_offset,
+    )
+
+
 def create_state(opening: PositionOpen, config: BrainConfig) -> Verdict:
     """Create the state at the first entry fill, with the ladder priced from the entry.
 
+    The plan-shaping settings of ``config`` are fixed in the state (``plan``).
+
     :return: a Hold verdict holding the new state and its creation events
     """
-    raw = levels_from_settings(
-        opening.side, opening.entry_price, config, opening.atr, opening.price_step
+    raw, tick_notes = priced_levels(
+        opening.pair, opening.side, opening.entry_price, config, opening.atr, opening.price_step
     )
     levels, notes = clean_plan(opening.pair, opening.side, opening.entry_price, raw, config)
+    notes = (*tick_notes, *notes)
     state = PositionState(
         pair=opening.pair,
         side=opening.side,
@@ -72,6 +120,8 @@ def create_state(opening: PositionOpen, config: BrainConfig) -> Verdict:
         tp_levels=levels,
         active_sl=opening.initial_stop_price,
         sl_reason=INITIAL_SL_REASON,
+        booked_orders=() if opening.order_id is None else (opening.order_id,),
+        plan=plan_of(config),
     )
     created = ev.state_created(opening.pair, opening.side, opening.entry_price, opening.amount)
     return Verdict(decision=Hold(), state=state, events=(created, *notes))
@@ -101,6 +151,7 @@ def evaluate_position(
     """
     if _is_closed(state):
         return Verdict(decision=Hold(), state=state)
+    config = settings_for(state, config)
     pnl_pct = 100.0 * snapshot.current_profit
     if pnl_pct > state.max_unrealized_profit_pct:
         state = replace(state, max_unrealized_profit_pct=pnl_pct)
@@ -178,7 +229,7 @@ def price_resting_exit(
     if level_price is None or _is_closed(state) or state.loss_guard_triggered:
         return None
     at_level = replace(snapshot, price=level_price)
-    order, _ = evaluate_ladder(state, at_level, config)
+    order, _ = evaluate_ladder(state, at_level, settings_for(state, config))
     return order
 
 
@@ -193,8 +244,10 @@ def evaluate_stop(
     """Return the stop freqtrade should hold, or None to leave the strategy's stop alone.
 
     The brain's candidates are its ratcheted stop and the loss-guard price; the tightest wins.
-    The result is never looser than ``host_stop_price`` when the strategy asks for a stop, nor
-    than ``held_stop_price`` (freqtrade's current stop) otherwise: the brain only tightens.
+    The result is never looser than ``host_stop_price`` (the strategy's answer) nor than
+    ``held_stop_price`` (freqtrade's current stop), whatever the strategy answers: the stop
+    only tightens. Pass ``held_stop_price=None`` only where the held stop is the brain's own
+    loss-guard price of a position that has since grown (an added entry reprices the guard).
     """
     candidates: list[StopTarget] = []
     if state.active_sl is not None and state.sl_reason != INITIAL_SL_REASON:
@@ -212,7 +265,10 @@ def evaluate_stop(
     for candidate in candidates[1:]:
         if tighter_stop(state.side, candidate.price, best.price) != best.price:
             best = candidate
-    floor = host_stop_price if host_stop_price is not None else held_stop_price
+    floors = [price for price in (host_stop_price, held_stop_price) if price is not None]
+    floor = None
+    for price in floors:
+        floor = price if floor is None else tighter_stop(state.side, floor, price)
     if floor is not None and (
         approx_eq(floor, best.price) or tighter_stop(state.side, floor, best.price) == floor
     ):
@@ -245,13 +301,24 @@ def apply_fill(state: PositionState, fill: Fill, config: BrainConfig) -> Verdict
 
     :return: a Hold verdict with the new state and the events of the fill
     """
+    verdict = _apply_fill(state, fill, settings_for(state, config))
+    if state.booked_orders is None or fill.order_id in state.booked_orders:
+        return verdict
+    booked = replace(verdict.state, booked_orders=(*state.booked_orders, fill.order_id))
+    return replace(verdict, state=booked)
+
+
+def _apply_fill(state: PositionState, fill: Fill, config: BrainConfig) -> Verdict:
     if fill.kind is FillKind.ENTRY:
         return _apply_entry(state, fill)
     if fill.kind is FillKind.TAKE_PROFIT and _is_next_legs(state, fill.legs):
         return _apply_tp(state, fill, config)
     remaining = _reduce(state, fill)
     notes: tuple[BrainEvent, ...] = ()
-    new = replace(state, remaining_size=remaining)
+    # F3: an exit the brain did not send for the next legs moves the legs' base with it, so
+    # that what it sold never counts as progress toward a level.
+    leg_base = max(remaining, state.leg_base_size - fill.filled_amount)
+    new = replace(state, remaining_size=remaining, leg_base_size=leg_base)
     if fill.kind is FillKind.LOSS_GUARD:
         new = replace(
             new,
@@ -362,16 +429,25 @@ def _apply_tp(state: PositionState, fill: Fill, config: BrainConfig) -> Verdict:
     return Verdict(decision=Hold(), state=new, events=tuple(notes))
 
 
-def rebuild_state(opening: PositionOpen, fills: Iterable[Fill], config: BrainConfig) -> Verdict:
-    """Rebuild a state by replaying the trade's filled orders (the ground truth, docs/behaviour.md
-    §3).
+def rebuild_state(
+    opening: PositionOpen,
+    fills: Iterable[Fill],
+    config: BrainConfig,
+    levels: Sequence[TpLevel] | None = None,
+) -> Verdict:
+    """Rebuild a state by replaying the trade's filled orders (the ground truth,
+    docs/behaviour.md §3).
 
     :param opening: the first entry fill
     :param fills: every later fill, in time order
+    :param levels: the ladder the position was created with (kept from its stored state), or
+        None to price it from ``config`` (pass ``settings_for(stored, config)`` with it)
     :return: the rebuilt state; its events are the replay's (the adapter summarises them)
     """
     verdict = create_state(opening, config)
     state, notes = verdict.state, list(verdict.events)
+    if levels is not None:
+        state = replace(state, tp_levels=tuple(levels))
     for fill in fills:
         step = apply_fill(state, fill, config)
         state = step.state

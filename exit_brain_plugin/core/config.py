@@ -147,6 +147,25 @@ def _bounded(
     return number
 
 
+def _check_offset(offset: float, distances: Sequence[float]) -> None:
+    # The ratcheted stop must stay behind the level just filled, long and short: breakeven +
+    # offset below TP1, and TP(n-1) + offset below TPn. Otherwise the stop lands beyond the
+    # price at the fill and the next loop closes the whole position. (With the seed rule the
+    # stop stays at TP1 after TP2, so only the first two levels matter.)
+    if offset <= 0:
+        return
+    for index, distance in enumerate(distances):
+        before = distances[index - 1] if index else 0.0
+        long_ok = (1 + before) * (1 + offset) < 1 + distance
+        short_ok = (1 - before) * (1 - offset) > 1 - distance
+        if not (long_ok and short_ok):
+            raise ConfigError(
+                f"{_where('ratchet_offset')} must keep the ratcheted stop behind the level just "
+                f"filled: below the gap between {_where('tp_distances', index)}={distance:g} "
+                f"and the stop before it, was {offset!r}"
+            )
+
+
 def parse_config(raw: Mapping[str, Any] | None) -> BrainConfig:
     """Validate the ``exit_brain`` section and return frozen settings.
 
@@ -201,6 +220,9 @@ def parse_config(raw: Mapping[str, Any] | None) -> BrainConfig:
                 f"{_where(key)} must have one entry per tp_profile level ({len(profile)}), "
                 f"was {list(levels)!r}"
             )
+    offset = _bounded(raw, "ratchet_offset", defaults.ratchet_offset, 0.0, 0.5, low_open=False)
+    rule = _choice(raw, "ratchet_rule", RatchetRule, defaults.ratchet_rule)
+    _check_offset(offset, distances if rule is RatchetRule.STEP else distances[:2])
     return BrainConfig(
         enabled=_bool(raw, "enabled", defaults.enabled),
         # "off" is a per-pair mode only: `enabled: false` switches the whole brain off.
@@ -211,10 +233,8 @@ def parse_config(raw: Mapping[str, Any] | None) -> BrainConfig:
         size_basis=_choice(raw, "size_basis", SizeBasis, defaults.size_basis),
         max_tp_levels=_int(raw, "max_tp_levels", defaults.max_tp_levels, 1, MAX_TP_LEVELS_LIMIT),
         ratchet_sl_enabled=_bool(raw, "ratchet_sl_enabled", defaults.ratchet_sl_enabled),
-        ratchet_rule=_choice(raw, "ratchet_rule", RatchetRule, defaults.ratchet_rule),
-        ratchet_offset=_bounded(
-            raw, "ratchet_offset", defaults.ratchet_offset, 0.0, 0.5, low_open=False
-        ),
+        ratchet_rule=rule,
+        ratchet_offset=offset,
         loss_guard_enabled=_bool(raw, "loss_guard_enabled", defaults.loss_guard_enabled),
         max_unrealized_loss_pct=_bounded(
             raw,

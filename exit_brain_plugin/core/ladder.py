@@ -17,6 +17,10 @@ L6. A plan (settings or strategy) keeps at most ``max_tp_levels`` levels, drops 
     wrong side of the entry, and is scaled to sum 1.0 when its fractions sum above 1.0 (levels
     already hit keep their fractions; only the unhit ones are divided by the sum, so the same
     plan supplied again changes nothing).
+L7. Levels priced from the settings are rounded to the price tick away from the entry (up for
+    a long, down for a short), so that a coarse tick never puts a level on the entry; levels
+    that land on the same tick merge into one that closes what they would have closed in
+    turn. Both are logged.
 
 Invariants (tests/properties): remaining never negative (test_remaining_never_negative), total
 closed never above the initial size (test_closed_never_exceeds_initial), no level twice
@@ -29,7 +33,7 @@ from collections.abc import Sequence
 from exit_brain_plugin.core import events as ev
 from exit_brain_plugin.core.config import BrainConfig
 from exit_brain_plugin.core.decisions import ExitOrder
-from exit_brain_plugin.core.enums import ExitKind, Side, SizeBasis
+from exit_brain_plugin.core.enums import ExitKind, Level, Side, SizeBasis
 from exit_brain_plugin.core.events import BrainEvent
 from exit_brain_plugin.core.pricing import (
     approx_eq,
@@ -39,7 +43,7 @@ from exit_brain_plugin.core.pricing import (
     is_level_reached,
     is_on_profit_side,
     price_from_distance,
-    round_to_step,
+    round_favourable,
 )
 from exit_brain_plugin.core.snapshot import MarketSnapshot
 from exit_brain_plugin.core.state import PositionState, TpLevel
@@ -57,20 +61,74 @@ def levels_from_settings(
 ) -> tuple[TpLevel, ...]:
     """Price the default ladder from the entry (docs/behaviour.md §5): distances, or ATR multiples.
 
-    Prices are rounded to the exchange's price step, the prices an exchange order can carry.
+    Prices are rounded to the exchange's price step away from the entry (L7).
+    """
+    return priced_levels("", side, entry_price, config, atr, price_step)[0]
+
+
+def priced_levels(
+    pair: str,
+    side: Side,
+    entry_price: float,
+    config: BrainConfig,
+    atr: float | None,
+    price_step: float | None = None,
+) -> tuple[tuple[TpLevel, ...], tuple[BrainEvent, ...]]:
+    """Price the default ladder from the entry and round it to the price tick (L7).
+
+    :return: the levels and the notes saying what a coarse tick did to them
     """
     if config.tp_atr_multipliers is not None and atr is not None:
         distances = tuple(k * atr / entry_price for k in config.tp_atr_multipliers)
     else:
         distances = config.tp_distances
-    return tuple(
-        TpLevel(
-            price=round_to_step(price_from_distance(side, entry_price, distance), price_step),
-            fraction=fraction,
+    levels: list[tuple[list[int], TpLevel]] = []
+    moved: list[int] = []
+    for leg, (distance, fraction) in enumerate(
+        zip(distances, config.tp_profile, strict=True), start=1
+    ):
+        if distance >= 1.0:
+            continue  # an ATR distance of 100 % or more has no short price: dropped
+        exact = price_from_distance(side, entry_price, distance)
+        price = round_favourable(side, exact, price_step)
+        if abs(price - exact) > 0.01 * abs(exact - entry_price):
+            moved.append(leg)
+        if levels and approx_eq(levels[-1][1].price, price):
+            legs, last = levels[-1]
+            merged = _merged_fraction(last.fraction, fraction, config.size_basis)
+            levels[-1] = ([*legs, leg], TpLevel(price=price, fraction=merged))
+        else:
+            levels.append(([leg], TpLevel(price=price, fraction=fraction)))
+    notes: list[BrainEvent] = []
+    if moved:
+        notes.append(
+            ev.state_note(
+                pair,
+                side,
+                f"price tick {price_step:g} is coarse: TP{', TP'.join(map(str, moved))} rounded "
+                "away from the entry to the next tick",
+                Level.INFO,
+            )
         )
-        for distance, fraction in zip(distances, config.tp_profile, strict=True)
-        if distance < 1.0  # an ATR distance of 100 % or more has no short price: dropped below
-    )
+    for legs, level in levels:
+        if len(legs) > 1:
+            notes.append(
+                ev.plan_warning(
+                    pair,
+                    side,
+                    f"TP{'+TP'.join(map(str, legs))} land on the same tick "
+                    f"{ev.fmt_price(level.price)}: merged into one level closing "
+                    f"{level.fraction:.4g}",
+                )
+            )
+    return tuple(level for _, level in levels), tuple(notes)
+
+
+def _merged_fraction(first: float, second: float, basis: SizeBasis) -> float:
+    # Two levels on one price close what they would have closed one after the other (L2).
+    if basis is SizeBasis.INITIAL:
+        return min(1.0, first + second)
+    return 1.0 - (1.0 - first) * (1.0 - second)
 
 
 def clean_plan(
@@ -195,7 +253,9 @@ def evaluate_ladder(
     notes: list[BrainEvent] = []
     close_all = approx_ge(request, remaining, abs_tol=step * 1e-6)
     leftover = remaining - request
-    if not close_all and 0 < leftover < snapshot.min_remaining_amount:
+    # A request of 0 (an amount step as large as the position) sends nothing and leaves the
+    # position as it is: the merge rule below decides it, never the remainder rule.
+    if not close_all and request > 0 and 0 < leftover < snapshot.min_remaining_amount:
         notes.append(
             ev.tp_size_decision(
                 state.pair,

@@ -12,12 +12,16 @@ P1. ``eb_tp_distance_scale`` multiplies every ``tp_distances`` (and ``tp_atr_mul
 P2. ``eb_max_unrealized_loss_pct`` replaces ``max_unrealized_loss_pct``.
 P3. ``eb_ratchet_offset`` replaces ``ratchet_offset``.
 P4. A parameter absent (None) leaves config.json's value.
+P5. An ``eb_ratchet_offset`` the ladder cannot take (the ratcheted stop would pass the level just
+    filled, a startup error in config.json) runs as 0: hyperopt draws the offset and the scale
+    independently, and such an epoch runs without the offset rather than failing.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 from exit_brain_plugin.core.config import BrainConfig, parse_config
+from exit_brain_plugin.core.errors import ConfigError
 
 
 SPACE = "exitbrain"
@@ -48,7 +52,13 @@ def apply_parameters(base: BrainConfig, values: Mapping[str, Any]) -> BrainConfi
     for name in ("eb_max_unrealized_loss_pct", "eb_ratchet_offset"):
         if values.get(name) is not None:
             settings[PARAMETERS[name]] = float(values[name])
-    return parse_config(settings)
+    try:
+        return parse_config(settings)
+    except ConfigError:
+        if values.get("eb_ratchet_offset") is None:
+            raise
+        settings["ratchet_offset"] = 0.0  # P5
+        return parse_config(settings)
 
 
 def parameters_from_file(content: Any) -> dict[str, Any]:

@@ -93,3 +93,21 @@ def round_to_step(price: float, step: float | None) -> float:
     if step is None or step <= 0.0:
         return price
     return round(round(price / step) * step, _decimals(step))
+
+
+def round_favourable(side: Side, price: float, step: float | None) -> float:
+    """Round ``price`` to the exchange ``step`` in the trade's favour: up for a long, down for a
+    short. A price already on a step (within float noise) stays where it is.
+
+    Take-profit levels are rounded so (away from the entry: a level never lands on it), and
+    freqtrade rounds a stop so (``Trade.adjust_stop_loss``): this is the stop it will hold.
+    """
+    if step is None or step <= 0.0:
+        return price
+    units = price / step
+    nearest = round(units)
+    if math.isclose(units, nearest, rel_tol=REL_TOL * 1e3, abs_tol=1e-9):
+        whole = nearest
+    else:
+        whole = math.ceil(units) if side is Side.LONG else math.floor(units)
+    return round(whole * step, _decimals(step))

@@ -62,6 +62,7 @@ class PositionOpen:
     :param initial_stop_price: the strategy's stop at entry, or None when it has none
     :param atr: the strategy's ATR at entry (price units), used by ``tp_atr_multipliers``
     :param price_step: exchange price step; take-profit prices are rounded to it
+    :param order_id: the id of the entry order (the first order the state books)
     """
 
     pair: str
@@ -71,6 +72,7 @@ class PositionOpen:
     initial_stop_price: float | None = None
     atr: float | None = None
     price_step: float | None = None
+    order_id: str | None = None
 
     def __post_init__(self) -> None:
         check_finite("price_step", self.price_step, positive=True)

@@ -36,6 +36,23 @@ class RatchetRecord:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PlanSettings:
+    """The settings that shape a position's plan, fixed in its state at creation.
+
+    A restart or reload with other values changes new positions only (docs/operations.md);
+    the loss-guard threshold and the feature switches are not here: they apply live.
+    """
+
+    tp_profile: tuple[float, ...]
+    tp_distances: tuple[float, ...]
+    tp_atr_multipliers: tuple[float, ...] | None
+    size_basis: str
+    max_tp_levels: int
+    ratchet_rule: str
+    ratchet_offset: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PositionState:
     """Everything the brain remembers about one position.
 
@@ -46,6 +63,10 @@ class PositionState:
     ``loss_guard``, ``stop:<sl_reason>``, ``other:<reason>``).
     ``mode`` is the mode the position was created with (``act`` or ``observe``; docs/
     behaviour.md §9.4), kept until it closes; ``None`` in a state written before per-pair modes.
+    ``booked_orders`` are the ids of the orders whose fills the state holds (booking is by
+    order identity, docs/behaviour.md §3); None in a row written before it existed.
+    ``plan`` holds the plan-shaping settings in force when the position was created; None in
+    a row written before it existed (the adapter then fixes the settings in force once).
     """
 
     version: int = SCHEMA_VERSION
@@ -65,6 +86,8 @@ class PositionState:
     ratchets: tuple[RatchetRecord, ...] = ()
     exit_kind: str | None = None
     mode: Mode | None = None
+    booked_orders: tuple[str, ...] | None = None
+    plan: PlanSettings | None = None
 
     @property
     def next_leg(self) -> int | None:
@@ -96,7 +119,62 @@ def to_json_dict(state: PositionState) -> dict[str, Any]:
         ],
         "exit_kind": state.exit_kind,
         "mode": None if state.mode is None else str(state.mode),
+        "booked_orders": None if state.booked_orders is None else list(state.booked_orders),
+        "plan": None if state.plan is None else _plan_to_json(state.plan),
     }
+
+
+def _plan_to_json(plan: PlanSettings) -> dict[str, Any]:
+    return {
+        "tp_profile": list(plan.tp_profile),
+        "tp_distances": list(plan.tp_distances),
+        "tp_atr_multipliers": (
+            None if plan.tp_atr_multipliers is None else list(plan.tp_atr_multipliers)
+        ),
+        "size_basis": plan.size_basis,
+        "max_tp_levels": plan.max_tp_levels,
+        "ratchet_rule": plan.ratchet_rule,
+        "ratchet_offset": plan.ratchet_offset,
+    }
+
+
+def _numbers(raw: Any, key: str) -> tuple[float, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise StateError(f"stored state 'plan.{key}' is not a list of numbers, was {raw!r}")
+    return tuple(_num(item, f"plan.{key}", positive=True) for item in raw)
+
+
+def _plan(raw: Any) -> PlanSettings | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise StateError(f"stored state 'plan' is not an object, was {raw!r}")
+    profile = _numbers(raw.get("tp_profile"), "tp_profile")
+    distances = _numbers(raw.get("tp_distances"), "tp_distances")
+    levels = raw.get("max_tp_levels")
+    if isinstance(levels, bool) or not isinstance(levels, int) or levels < 1:
+        raise StateError(f"stored state 'plan.max_tp_levels' is malformed, was {levels!r}")
+    basis, rule = raw.get("size_basis"), raw.get("ratchet_rule")
+    atr = raw.get("tp_atr_multipliers")
+    if basis not in ("remaining", "initial") or rule not in ("seed", "step"):
+        raise StateError(f"stored state 'plan' has an unknown size_basis or ratchet_rule: {raw!r}")
+    return PlanSettings(
+        tp_profile=profile,
+        tp_distances=distances,
+        tp_atr_multipliers=None if atr is None else _numbers(atr, "tp_atr_multipliers"),
+        size_basis=basis,
+        max_tp_levels=levels,
+        ratchet_rule=rule,
+        ratchet_offset=_num(raw.get("ratchet_offset"), "plan.ratchet_offset"),
+    )
+
+
+def _booked(raw: Any) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise StateError(f"stored state 'booked_orders' is not a list of ids, was {raw!r}")
+    return tuple(raw)
 
 
 def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -209,6 +287,9 @@ def from_json_dict(data: Any) -> PositionState:
         ratchets=_ratchets(_get(data, "ratchets", list)),
         exit_kind=exit_kind,
         mode=None if mode is None else Mode(mode),
+        # Added after schema 1 was released: optional, absent in older rows.
+        booked_orders=_booked(data.get("booked_orders")),
+        plan=_plan(data.get("plan")),
     )
     if state.tp_hits_count != len(state.triggered_legs) or state.triggered_legs != tuple(
         range(1, len(state.triggered_legs) + 1)

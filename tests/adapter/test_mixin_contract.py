@@ -103,6 +103,9 @@ class _Trade:
         self.leverage = leverage
         self.amount = amount
         self.stake_amount = stake_amount
+        self.price_precision = None  # no tick: the stop round-trips exactly
+        self.precision_mode = None
+        self.precision_mode_price = None
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,7 @@ def test_offset_moves_breakeven_in_the_short_favour():
 
 
 def test_offset_applies_to_the_tp1_candidate_too():
-    config = make_config(ratchet_offset=0.01)
+    config = make_config(ratchet_offset=0.01, tp_distances=[0.05, 0.1, 0.2])  # the state's ladder
     state = make_state(hits=1, active_sl=3030.0, sl_reason="breakeven", remaining_size=7.5)
     assert _tp_fill(state, [2], config).state.active_sl == pytest.approx(3181.5)
 

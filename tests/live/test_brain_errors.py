@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from exit_brain_plugin.adapter import mixin
+from exit_brain_plugin.adapter import mixin, stops
 from tests.live.bot_harness import brain_lines, exit_orders
 
 
@@ -13,8 +13,8 @@ GUARD_STOP = 0.087676
 TP1_TICK = 0.1011
 
 
-def _fail_once(monkeypatch, name):
-    real = getattr(mixin, name)
+def _fail_once(monkeypatch, name, module=mixin):
+    real = getattr(module, name)
     calls = {"n": 0}
 
     def broken(*args, **kwargs):
@@ -23,7 +23,7 @@ def _fail_once(monkeypatch, name):
             raise RuntimeError(f"simulated bug in {name}")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(mixin, name, broken)
+    monkeypatch.setattr(module, name, broken)
     return calls
 
 
@@ -66,7 +66,7 @@ def test_an_error_in_the_stop_callback_keeps_the_last_stop(live, caplog, monkeyp
     live.step(TP1_TICK)
     assert live.trade().stop_loss == pytest.approx(0.1)
     caplog.clear()
-    calls = _fail_once(monkeypatch, "evaluate_stop")
+    calls = _fail_once(monkeypatch, "evaluate_stop", module=stops)
     live.step(0.1015)
     assert calls["n"] >= 1
     assert any("custom_stoploss failed" in r.getMessage() for r in _errors(caplog))

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from exit_brain_plugin.core import (
     BrainConfig,
+    ConfigError,
     Mode,
     PositionState,
     RatchetRecord,
@@ -31,7 +32,7 @@ def settings_dicts(draw: st.DrawFn) -> dict[str, Any]:
     """Return a valid ``exit_brain`` section: every switch, basis and rule, 1-5 levels."""
     count = draw(st.integers(1, 5))
     units = draw(st.lists(st.integers(1, 60), min_size=count, max_size=count, unique=True))
-    return {
+    raw = {
         "tp_profile": draw(st.lists(FRACTIONS, min_size=count, max_size=count)),
         "tp_distances": [unit / 400 for unit in sorted(units)],  # 0.25 % .. 15 %
         "size_basis": draw(st.sampled_from(["remaining", "initial"])),
@@ -42,6 +43,11 @@ def settings_dicts(draw: st.DrawFn) -> dict[str, Any]:
         "max_unrealized_loss_pct": draw(st.sampled_from([2.5, 5.0, 12.5, 25.0, 50.0])),
         "max_tp_levels": draw(st.integers(1, 5)),
     }
+    try:
+        parse_config(raw)
+    except ConfigError:  # an offset that puts the ratcheted stop beyond its level (issue 9)
+        raw["ratchet_offset"] = 0.0
+    return raw
 
 
 def configs(**fixed: Any) -> st.SearchStrategy[BrainConfig]:

@@ -1,7 +1,7 @@
 """The comparison rows over the hand-built backtest, one freqtrade run per variant.
 
-Hand-computed (tests/reports/scenario.py): with the loss guard, C closes at 0.087501
-(-0.0062495); without it the initial stop closes it at 0.080001 (-0.0099995). With the brain
+Hand-computed (tests/reports/scenario.py): with the loss guard, C closes at 0.0875
+(-0.00625); without it the initial stop closes it at 0.080001 (-0.0099995). With the brain
 off the host holds A from row 1 until its stop on row 15, then E's exit signal closes the
 trade opened on row 17.
 """
@@ -19,7 +19,7 @@ from exit_brain_plugin.core import parse_config
 
 # freqtrade rounds profit_abs to 8 decimals: compared within 1e-8.
 A, B, D, E = 0.000125, 0.000593, 0.000827, -0.00005
-C_GUARD, C_STOP = -0.0062495, -0.0099995
+C_GUARD, C_STOP = -0.00625, -0.0099995
 
 
 def _rows(hand_built):
@@ -72,7 +72,7 @@ def test_ratchet_off_and_ladder_off_fire_the_guard_on_the_first_trade(hand_built
     rows = _rows(hand_built)
     ratchet_off, ladder_off = rows["ratchet_off"], rows["ladder_off"]
     # Ratchet off: A keeps its 0.08 stop, takes TP1 and TP2, then the guard closes 0.282.
-    first = 0.125 * 0.001 + 0.093 * 0.002 + 0.282 * (0.087501 - 0.1)
+    first = 0.125 * 0.001 + 0.093 * 0.002 + 0.282 * (0.0875 - 0.1)
     second = 0.218 * 0.0025 + 0.282 * (0.0999 - 0.1)  # D's gap, then E's exit signal
     assert ratchet_off.trades == 2
     assert ratchet_off.total_profit_abs == pytest.approx(first + second, abs=1e-8)

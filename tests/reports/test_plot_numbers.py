@@ -41,8 +41,8 @@ def test_trade_a_tp1_fill_and_the_stop_stepping_to_breakeven(hand_built):
         (_at(4), 0.1),
     ]
     assert traces["stop"].line.shape == "hv"
-    # -12.5 % of 0.1, rounded up to the tick as freqtrade rounds a long's stop: 0.087501.
-    assert _points(traces["loss guard"]) == [(_at(1), 0.087501), (_at(4), 0.087501)]
+    # -12.5 % of 0.1 is on the tick: the brain holds exactly 0.0875 (issue 9).
+    assert _points(traces["loss guard"]) == [(_at(1), 0.0875), (_at(4), 0.0875)]
     assert _points(traces["exit"]) == [(_at(4), 0.1)]
     assert traces["exit"].text == ("exit_brain_stop_breakeven 0.375 @ 0.1",)
 
@@ -59,7 +59,7 @@ def test_the_pair_chart_holds_every_trade_and_the_file_opens_offline(hand_built,
     traces, _ = _figure(hand_built, None)
     assert len(traces["entry"].x) == 5
     assert list(traces["TP fills"].y) == [0.101, 0.101, 0.102, 0.1025]
-    assert traces["exit"].text[2] == "exit_brain_loss_guard 0.5 @ 0.087501"
+    assert traces["exit"].text[2] == "exit_brain_loss_guard 0.5 @ 0.0875"
     out = tmp_path / "chart.html"
     argv = ["plot", str(hand_built["zips"]["on"]), "--pair", "ETH/BTC", "--trade", "2"]
     assert main([*argv, "--datadir", str(hand_built["datadir"]), "--out", str(out)]) == 0

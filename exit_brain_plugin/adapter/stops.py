@@ -1,0 +1,66 @@
+"""The stop the brain answers ``custom_stoploss`` with: to the tick, and never looser.
+
+freqtrade holds one stop per trade and moves it with the ratio ``custom_stoploss`` returns
+(``Trade.adjust_stop_loss``): on normal calls only tighter, on fill-time calls (``after_fill``)
+either way. The brain's answer is the tightest of its candidates (ratchet, loss guard), the
+strategy's own answer and the stop freqtrade already holds, so no answer of the strategy's and
+no call can loosen it; the one move that can is the brain's own loss-guard stop after an added
+entry (the guard is PnL % of the whole position, docs/decisions.md "Additional entries").
+"""
+
+import math
+from typing import Any
+
+from exit_brain_plugin.adapter import translate
+from exit_brain_plugin.core import BrainConfig, PositionState, evaluate_stop
+from exit_brain_plugin.core.pricing import tighter_stop
+
+
+def stop_answer(
+    trade: Any,
+    state: PositionState | None,
+    config: BrainConfig,
+    *,
+    current_rate: float,
+    host: float | None,
+    loss_guard_price: float | None,
+    guard_before_add: float | None = None,
+) -> float | None:
+    """Return the ``custom_stoploss`` ratio to answer, or None to leave freqtrade's stop.
+
+    :param host: the strategy's own answer (a ratio), or None
+    :param loss_guard_price: the guard price on the trade as it is now
+    :param guard_before_add: on the fill-time call after an added entry, the guard price in
+        force before it; the held stop at that price is the brain's own and may move
+    """
+    held = float(trade.stop_loss) if trade.stop_loss else None
+    host_price = translate.stop_price_from_ratio(host, current_rate, trade)
+    side = translate.side_of(trade)
+    # With no state yet, or no stop of the brain's: the strategy's, never looser.
+    loosens = (
+        held is not None and host_price is not None and tighter_stop(side, held, host_price) == held
+    )
+    host_only = None if loosens else host
+    if state is None:
+        return host_only
+    floor = held
+    if (
+        guard_before_add is not None
+        and held is not None
+        and math.isclose(held, translate.held_stop_price(guard_before_add, trade), rel_tol=1e-9)
+    ):
+        floor = None  # the brain's guard before the added entry: repriced below
+    target = evaluate_stop(
+        state,
+        config,
+        held_stop_price=floor,
+        host_stop_price=host_price,
+        loss_guard_price=loss_guard_price,
+    )
+    if target is None:
+        return host_only
+    if held is not None and math.isclose(
+        translate.held_stop_price(target.price, trade), held, rel_tol=1e-9
+    ):
+        return None  # freqtrade already holds it to the tick: nothing to move
+    return translate.stop_ratio_from_price(target.price, current_rate, trade)

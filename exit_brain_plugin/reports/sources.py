@@ -238,8 +238,9 @@ def load_database(db_url: str, config: Mapping[str, Any] | None = None) -> list[
     shown, stored = read_trades(db_url)
     name = Path(db_url).stem if "://" not in db_url else shown.rsplit("/", 1)[-1]
     if not any(trade.mode in ("act", "observe") for trade in stored):
+        where = db_url if "://" not in db_url else shown
         raise ReportInputError(
-            f"{name}: no position in this database was managed by Exit Brain (no exit_brain "
+            f"{where}: no position in this database was managed by Exit Brain (no exit_brain "
             "state is stored with any of its trades): run the strategy with ExitBrainMixin, "
             "or report on a database of a strategy that uses it"
         )

@@ -19,7 +19,10 @@ def test_backtest_ignores_pair_modes_and_acts_on_every_pair(caplog):
     config["exit_brain"] = {**config["exit_brain"], "pair_modes": {"*": "off", "ETH/*": "observe"}}
     run = run_backtest(ROWS, config)
     (trade,) = run.trades
-    assert exit_orders(trade) == [("exit_brain_tp1", 0.125, 0.101), ("stop_loss", 0.375, 0.1)]
+    assert exit_orders(trade) == [
+        ("exit_brain_tp1", 0.125, 0.101),
+        ("exit_brain_stop_breakeven", 0.375, 0.1),
+    ]
     assert run.states[trade.id]["mode"] == "act"
     assert "[EXIT_BRAIN_EXECUTOR] Initialized in BACKTEST MODE\n" in caplog.text + "\n"
     assert "other pairs:" not in caplog.text

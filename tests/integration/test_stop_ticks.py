@@ -55,8 +55,12 @@ def test_the_ratcheted_stop_stays_on_tp1_to_the_tick_and_the_exit_is_there(rows,
     run = run_backtest(rows, config)
     (trade,) = run.trades
     orders = exit_orders(trade)
-    assert [tag for tag, _, _ in orders] == ["exit_brain_tp1", "exit_brain_tp2", "stop_loss"]
+    assert [tag for tag, _, _ in orders] == [
+        "exit_brain_tp1",
+        "exit_brain_tp2",
+        "exit_brain_stop_tp1",
+    ]
     assert trade.stop_loss == stop  # exactly the level, not a tick off
     assert orders[-1][2] == stop
-    assert trade.exit_reason == "stop_loss"  # moved only by fill-time calls: never "trailing"
+    assert trade.exit_reason == "exit_brain_stop_tp1"  # the stop that fired: TP1's price
     assert run.states[trade.id]["exit_kind"] == "stop:tp1"

@@ -332,8 +332,11 @@ def test_a_rebuild_restores_the_ladder_the_position_was_created_with(live, caplo
 
 
 def test_a_switch_to_observe_mid_ladder_starts_the_shadow_from_the_position(live, caplog):
-    _to_tp1(live)  # the release before per-position modes: the row has no mode
+    _to_tp1(live)
     live.stop_bot()
+    legacy = live.state()  # as the release before per-position modes wrote it: no mode
+    assert legacy.pop("mode") == "act"
+    live.write_custom_data("dict", json.dumps(legacy))
     caplog.clear()
     start(live, **LONG, brain={"mode": "observe"})
     live.walk([0.1011, 0.1015])

@@ -31,10 +31,12 @@ from typing import Any, ClassVar
 
 from freqtrade.enums import ExitCheckTuple, ExitType, RunMode
 from freqtrade.exceptions import ConfigurationError
-from freqtrade.strategy import DecimalParameter, IStrategy
+from freqtrade.strategy import DecimalParameter, IStrategy, Trade
 
-from exit_brain_plugin.adapter import translate
+from exit_brain_plugin import __version__
+from exit_brain_plugin.adapter import metrics, translate
 from exit_brain_plugin.adapter.logsink import EventSink
+from exit_brain_plugin.adapter.notify import Notifier
 from exit_brain_plugin.adapter.store import OBSERVE_KEY, STATE_KEY, StateStore, position_key
 from exit_brain_plugin.core import (
     LOSS_GUARD_TAG,
@@ -60,7 +62,7 @@ from exit_brain_plugin.core import (
     price_resting_exit,
     rebuild_state,
 )
-from exit_brain_plugin.core.events import TAG_PREFIX, initialized, state_note
+from exit_brain_plugin.core.events import TAG_PREFIX, initialized, state_repaired
 from exit_brain_plugin.core.pricing import is_level_reached
 
 
@@ -94,6 +96,9 @@ _UNCOPIED = (
     "custom_exit_price",
 )
 _OPTIMIZE_MODES = (RunMode.BACKTEST, RunMode.HYPEROPT)
+_TRADING_MODES = (RunMode.LIVE, RunMode.DRY_RUN)
+# Callbacks timed into exit_brain_evaluation_seconds (live and dry-run, metrics on).
+_TIMED = ("custom_exit", "custom_stoploss", "adjust_trade_position", "order_filled")
 # Hyperoptable settings (space "exitbrain"): parameter name -> setting it overrides.
 _PARAMETERS = {
     "eb_tp_distance_scale": "tp_distance_scale",
@@ -147,6 +152,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         self._eb_last_evaluation: dict[str, tuple[tuple[Any, ...], _Evaluation]] = {}
         self._eb_host_exit_type = "market"
         self._eb_host_stoploss = _next_definition(type(self), "custom_stoploss") is not IStrategy
+        self.eb_metrics: metrics.MetricsRecorder | None = None
 
     # ----------------------------------------------------------------- settings and startup
 
@@ -206,10 +212,71 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         super().ft_bot_start(**kwargs)
         if self.eb_config.enabled and self.eb_is_backtest:
             self._eb_skip_trade_copies()
+        if self.config.get("runmode") in _TRADING_MODES:
+            self._eb_start_monitoring()
         logger.info(initialized(self.eb_mode_label()).render())
         logger.info(
             "[EXIT_BRAIN_EXECUTOR] Settings: %s",
             ", ".join(f"{key}={value}" for key, value in self.eb_config.to_dict().items()),
+        )
+
+    def _eb_start_monitoring(self) -> None:
+        # Live and dry-run only (SPEC §9): metrics and notifications (docs/monitoring.md).
+        config = self.eb_config
+        executed = config.mode is Mode.ACT
+        if config.notifications and config.enabled and self.dp is not None:
+            dp = self.dp
+
+            def send(message: str) -> None:
+                dp.send_msg(message, always_send=True)
+
+            self.eb_sink.observers.append(Notifier(send, executed=executed).observe)
+        if not config.metrics.enabled:
+            metrics.stop_exporter()
+            return
+        try:
+            metrics.start_exporter(config.metrics)
+        except metrics.ExporterError as error:
+            raise ConfigurationError(str(error)) from error
+        recorder = metrics.MetricsRecorder(metrics.brain_metrics(), executed=executed)
+        self.eb_metrics = recorder
+        self.eb_sink.observers.append(recorder.observe)
+        recorder.running(__version__, str(config.mode) if config.enabled else "disabled")
+        recorder.threshold(self.eb_settings().max_unrealized_loss_pct)
+        for name in _TIMED:
+            setattr(self, name, recorder.timed(name, getattr(self, name)))
+
+    def _eb_monitor_loop(self) -> None:
+        # Each bot loop: drop the gauges of positions closed meanwhile, watch the exporter.
+        recorder = self.eb_metrics
+        if recorder is None:
+            return
+        recorder.keep_only(position_key(trade) for trade in Trade.get_open_trades())
+        metrics.check_exporter()
+
+    def _eb_record_position(self, trade: Any, result: _Evaluation) -> None:
+        recorder = self.eb_metrics
+        if recorder is None:
+            return
+        state, snapshot = result.state, result.snapshot
+        recorder.threshold(self.eb_settings().max_unrealized_loss_pct)
+        key = position_key(trade)
+        if state.exit_kind is not None or state.remaining_size <= 0:
+            recorder.close(key)
+            return
+        stop = snapshot.exchange_stop_price
+        distance = None
+        if stop is not None and snapshot.price > 0:
+            distance = (snapshot.price - stop) / snapshot.price
+            distance = -distance if trade.is_short else distance
+        recorder.position(
+            key,
+            pair=state.pair,
+            side=state.side.value,
+            mode=str(self.eb_config.mode),
+            remaining_ratio=state.remaining_size / state.initial_size if state.initial_size else 0,
+            pnl_ratio=snapshot.current_profit,
+            stop_distance=distance,
         )
 
     def _eb_skip_trade_copies(self) -> None:
@@ -275,6 +342,8 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 self._eb_guard_cache.clear()
                 self._eb_last_evaluation.clear()
             self._eb_last_loop = current_time
+        else:
+            self._eb_monitor_loop()
         super().bot_loop_start(current_time=current_time, **kwargs)
 
     def eb_settings(self) -> BrainConfig:
@@ -363,13 +432,18 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             # opened, or the row was deleted. A repair, not a normal start: say so (SPEC §3).
             created = [event for event in verdict.events if event.key == "created"]
             self.eb_sink.emit(position_key(trade), created)
-        note = state_note(
+        if why is None:
+            reason = "missing"
+        else:
+            reason = "unreadable" if why.startswith("stored state rejected") else "amount_mismatch"
+        note = state_repaired(
             trade.pair,
             translate.side_of(trade),
             f"state {'rebuilt' if why else 'created'} from {len(orders)} filled orders"
             + (f": {why}" if why else " (no stored state)")
             + f" - remaining_size={state.remaining_size}, tp_hits_count="
             f"{state.tp_hits_count}, sl_reason={state.sl_reason}",
+            reason,
         )
         self.eb_sink.emit(position_key(trade), (note,))
         self.eb_store.save(trade, state)
@@ -493,7 +567,10 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         new_state = verdict.state
         if self.eb_config.mode is Mode.OBSERVE and isinstance(verdict.decision, ExitOrder):
             new_state = self._eb_observe(trade, verdict.decision, verdict.state)
-        return _Evaluation(decision=verdict.decision, state=new_state, snapshot=snapshot)
+        result = _Evaluation(decision=verdict.decision, state=new_state, snapshot=snapshot)
+        if self.eb_metrics is not None:
+            self._eb_record_position(trade, result)
+        return result
 
     def _eb_observe(self, trade: Any, order: ExitOrder, state: PositionState) -> PositionState:
         # Observe mode: nothing is sent; the decision is booked as if it had filled at the
@@ -517,13 +594,12 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         return verdict.state
 
     def _eb_error(self, callback: str, trade: Any) -> None:
-        logger.error(
-            "[EXIT_BRAIN_EXECUTOR] %s failed for %s (trade %s); the position keeps its last "
-            "stop and the next loop tries again",
+        # Called from the except blocks below: the line carries the traceback.
+        self.eb_sink.error(
             callback,
-            getattr(trade, "pair", "?"),
-            getattr(trade, "id", "?"),
-            exc_info=True,  # noqa: LOG014 - called from the except blocks below
+            f"{callback} failed for {getattr(trade, 'pair', '?')} (trade "
+            f"{getattr(trade, 'id', '?')}); the position keeps its last stop and the next loop "
+            "tries again",
         )
 
     # ----------------------------------------------------------------- freqtrade callbacks
@@ -587,6 +663,8 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             )
             return
         self.eb_store.save(trade, verdict.state)
+        if self.eb_metrics is not None and verdict.state.exit_kind is not None:
+            self.eb_metrics.close(key)
 
     def _eb_atr(self, trade: Any) -> float | None:
         if self.eb_config.tp_atr_multipliers is None or not self.dp:

@@ -11,7 +11,7 @@ Fills (``apply_fill``) are the only thing that changes sizes, hits and the stop:
 F1. A TP fill completes the legs it covers (partial fills count only what filled), then the
     stop ratchets (ratchet.py R1-R3).
 F2. A loss-guard fill sets ``loss_guard_triggered``; any fill that empties the position
-    records ``exit_kind``.
+    records ``exit_kind``; a stop fill that empties it says which stop it was (``stop_exit``).
 Invariants (tests/properties): evaluating again with the returned state and the same snapshot
 gives the same decision and no new state change (test_evaluation_is_idempotent); LONG and SHORT
 mirror each other (test_long_short_mirror).
@@ -265,6 +265,16 @@ def apply_fill(state: PositionState, fill: Fill, config: BrainConfig) -> Verdict
         )
     if is_dust(remaining, fill.amount_step):
         new = replace(new, remaining_size=0.0, exit_kind=_exit_kind(fill))
+        if fill.kind is FillKind.STOP:
+            stopped = ev.stop_exit(
+                state.pair,
+                state.side,
+                fill.reason or INITIAL_SL_REASON,
+                fill.price,
+                fill.filled_amount,
+                fill.order_id,
+            )
+            notes = (*notes, stopped)
     return Verdict(decision=Hold(), state=new, events=notes)
 
 

@@ -26,6 +26,16 @@ from exit_brain_plugin.core import BrainEvent, EventKind, MetricsConfig
 
 logger = logging.getLogger("exit_brain")
 
+# Series created at 0 up front (see MetricsRecorder.__init__ and position()).
+ERROR_CALLBACKS = (
+    "custom_exit",
+    "custom_stoploss",
+    "adjust_trade_position",
+    "order_filled",
+    "should_exit",
+)
+REPAIR_REASONS = ("missing", "unreadable", "amount_mismatch")
+
 # Callback time: from ~10 µs (a hold) to a few ms (a state written to the database).
 _BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5)
 
@@ -236,6 +246,11 @@ class MetricsRecorder:
         self.metrics = metrics
         self.executed = executed
         self._positions: dict[str, tuple[str, str, str]] = {}
+        # Series start at 0 so that Prometheus's increase() counts their first increment.
+        for callback in ERROR_CALLBACKS:
+            metrics.errors.labels(callback=callback)
+        for reason in REPAIR_REASONS:
+            metrics.state_repairs.labels(reason=reason)
 
     # ------------------------------------------------------------------ counters
 
@@ -270,12 +285,22 @@ class MetricsRecorder:
         pair: str,
         side: str,
         mode: str,
+        levels: int,
         remaining_ratio: float,
         pnl_ratio: float,
         stop_distance: float | None,
     ) -> None:
-        """Set the gauges of one open position (at each evaluation)."""
+        """Set the gauges of one open position (at each evaluation).
+
+        :param levels: the position's take-profit levels (their fill counters start at 0)
+        """
         metrics = self.metrics
+        if key not in self._positions and self.executed:
+            metrics.loss_guard_fires.labels(pair=pair, side=side)
+            for level in range(1, levels + 1):
+                metrics.tp_fills.labels(pair=pair, side=side, level=str(level))
+            for to in ("breakeven", "tp1"):
+                metrics.ratchets.labels(pair=pair, side=side, to=to)
         metrics.remaining_ratio.labels(pair=pair, side=side).set(remaining_ratio)
         metrics.pnl_ratio.labels(pair=pair, side=side).set(pnl_ratio)
         if stop_distance is not None:

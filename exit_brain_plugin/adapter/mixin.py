@@ -274,6 +274,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             pair=state.pair,
             side=state.side.value,
             mode=str(self.eb_config.mode),
+            levels=len(state.tp_levels),
             remaining_ratio=state.remaining_size / state.initial_size if state.initial_size else 0,
             pnl_ratio=snapshot.current_profit,
             stop_distance=distance,

@@ -1,0 +1,311 @@
+"""Metrics end to end: freqtrade's dry-run bot loop serves them, a real Prometheus scrapes them.
+
+Entry 0.1 with 0.05 BTC (0.5 ETH): TP1 0.101 (25 %), TP2 0.102 (25 % of the rest), TP3 0.104;
+after TP1 the stop is at breakeven (0.1), after TP2 at TP1's price (0.101).
+
+Prometheus (Debian's ``prometheus``) runs on 127.0.0.1 with a 1 s scrape interval and the
+shipped rules; every wait is bounded. The bot's clock is time_machine's, Prometheus's is real:
+the tests wait (at most 30 s) until Prometheus's answer is the expected one.
+"""
+
+import json
+import logging
+import re
+import socket
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from exit_brain_plugin.adapter import metrics
+from tests.live.bot_harness import brain_lines, exit_orders, make_config
+from tests.servers import (
+    PrometheusServer,
+    free_port,
+    prometheus_server,
+    query_prometheus,
+    wait_for,
+)
+
+
+REPO = Path(__file__).resolve().parents[2]
+RULES = REPO / "monitoring" / "prometheus" / "exit_brain_rules.yml"
+DASHBOARD = REPO / "monitoring" / "grafana" / "dashboards" / "exit_brain.json"
+TP1_TICK = 0.1011
+# Grafana's variables in the dashboard's queries, as Grafana would fill them.
+GRAFANA_VARIABLES = {
+    "$__rate_interval": "1m",
+    "$__interval": "15s",
+    "$__range": "1h",
+    "$pair": ".*",
+    "$instance": ".*",
+}
+
+
+@pytest.fixture
+def port():
+    """A free loopback port for the exporter; the exporter is stopped after the test."""
+    yield free_port()
+    metrics.stop_exporter()
+
+
+def _brain(port: int, **settings: Any) -> dict[str, Any]:
+    section = json.loads((REPO / "config.json").read_text(encoding="utf-8"))["exit_brain"]
+    return {**section, "metrics": {"enabled": True, "host": "127.0.0.1", "port": port}, **settings}
+
+
+def _series(server: PrometheusServer, promql: str) -> dict[tuple[tuple[str, str], ...], float]:
+    answer = query_prometheus(server, promql)
+    assert answer["status"] == "success", answer
+    result = {}
+    for sample in answer["data"]["result"]:
+        labels = tuple(
+            sorted(
+                (k, v)
+                for k, v in sample["metric"].items()
+                if k not in ("__name__", "job", "instance")
+            )
+        )
+        result[labels] = float(sample["value"][1])
+    return result
+
+
+def _wait_answer(server: PrometheusServer, promql: str, expected: dict[Any, float]) -> None:
+    """Wait until Prometheus answers ``expected`` (label tuples -> value) for ``promql``."""
+    seen: dict[str, Any] = {}
+
+    def check() -> bool:
+        seen["answer"] = _series(server, promql)
+        return seen["answer"] == expected
+
+    try:
+        wait_for(check, f"prometheus answer to {promql}", timeout=30)
+    except TimeoutError:
+        pytest.fail(f"{promql}: expected {expected}, Prometheus answered {seen.get('answer')}")
+
+
+def _labels(**labels: str) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(labels.items()))
+
+
+def _scrape(port: int) -> str:
+    url = f"http://127.0.0.1:{port}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+        return str(response.read().decode("utf-8"))
+
+
+def _dashboard_queries() -> list[str]:
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    queries = []
+    for panel in dashboard["panels"]:
+        for target in panel.get("targets", []):
+            expr = target["expr"]
+            for variable, value in GRAFANA_VARIABLES.items():
+                expr = expr.replace(variable, value)
+            queries.append(expr)
+    return queries
+
+
+def _rule_queries() -> list[str]:
+    text = RULES.read_text(encoding="utf-8")
+    return [match.strip() for match in re.findall(r"^\s+expr: (.+)$", text, flags=re.MULTILINE)]
+
+
+def test_prometheus_sees_the_ladder_the_ratchets_and_the_stop_exit_of_a_dry_run_position(
+    live, port, caplog
+):
+    live.start_bot(brain=_brain(port))
+    pair = _labels(pair="ETH/BTC", side="long")
+    with prometheus_server([f"127.0.0.1:{port}"], rule_files=[RULES]) as prometheus:
+        live.open_trade()
+        live.step(0.1005)
+        _wait_answer(
+            prometheus,
+            "exit_brain_open_positions",
+            {_labels(mode="act"): 1.0, _labels(mode="observe"): 0.0},
+        )
+        _wait_answer(prometheus, "exit_brain_position_remaining_ratio", {pair: 1.0})
+        _wait_answer(prometheus, "exit_brain_max_unrealized_loss_pct", {(): 12.5})
+
+        live.step(TP1_TICK)  # TP1 fills: 0.125 closed, stop to breakeven
+        live.step(0.102)  # TP2 fills at its price: 0.093 closed, stop to TP1's price
+        trade = live.trade()
+        assert exit_orders(trade) == [
+            ("exit_brain_tp1", "closed", 0.125),
+            ("exit_brain_tp2", "closed", 0.093),
+        ]
+        assert trade.stop_loss == pytest.approx(0.101)
+        live.step(0.102)  # the gauges are set at each loop's evaluation
+        _wait_answer(
+            prometheus, "exit_brain_position_remaining_ratio", {pair: pytest.approx(0.282 / 0.5)}
+        )
+        _wait_answer(
+            prometheus,
+            "exit_brain_position_stop_distance_ratio",
+            {pair: pytest.approx((0.102 - 0.101) / 0.102)},
+        )
+
+        live.step(0.1009)  # below TP1's price: the ratcheted stop closes the rest
+        trade = live.trade()
+        assert not trade.is_open
+        assert live.state()["exit_kind"] == "stop:tp1"
+
+        _wait_answer(
+            prometheus,
+            "exit_brain_take_profit_fills_total",
+            {
+                _labels(pair="ETH/BTC", side="long", level="1"): 1.0,
+                _labels(pair="ETH/BTC", side="long", level="2"): 1.0,
+                _labels(pair="ETH/BTC", side="long", level="3"): 0.0,
+            },
+        )
+        _wait_answer(
+            prometheus,
+            "exit_brain_ratchets_total",
+            {
+                _labels(pair="ETH/BTC", side="long", to="breakeven"): 1.0,
+                _labels(pair="ETH/BTC", side="long", to="tp1"): 1.0,
+            },
+        )
+        _wait_answer(
+            prometheus,
+            "exit_brain_stop_exits_total",
+            {_labels(pair="ETH/BTC", side="long", kind="tp1"): 1.0},
+        )
+        _wait_answer(prometheus, "exit_brain_loss_guard_fires_total", {pair: 0.0})
+        _wait_answer(prometheus, "sum(exit_brain_errors_total)", {(): 0.0})
+        _wait_answer(prometheus, "sum(exit_brain_state_repairs_total)", {(): 0.0})
+        # The closed position's gauges are gone; the count by mode is back to 0.
+        _wait_answer(prometheus, "exit_brain_position_remaining_ratio", {})
+        _wait_answer(prometheus, "exit_brain_position_unrealized_pnl_ratio", {})
+        _wait_answer(
+            prometheus,
+            "exit_brain_open_positions",
+            {_labels(mode="act"): 0.0, _labels(mode="observe"): 0.0},
+        )
+        _wait_answer(
+            prometheus,
+            "exit_brain_info",
+            {_labels(version=_version(), mode="act"): 1.0},
+        )
+        assert (
+            _series(prometheus, 'sum(exit_brain_evaluation_seconds_count{callback="custom_exit"})')[
+                ()
+            ]
+            > 0
+        )
+
+        # One source of truth: each counted event is one log line.
+        lines = brain_lines(caplog)
+        assert sum("Updated state after TP1 -" in line for line in lines) == 1
+        assert sum("Updated state after TP2 -" in line for line in lines) == 1
+        assert sum("SL ratcheted" in line for line in lines) == 2
+        assert sum("Stopped out at the tp1 stop @ $0.1009" in line for line in lines) == 1
+
+        # Every query of the dashboard and of the rules evaluates without error.
+        queries = _dashboard_queries() + _rule_queries()
+        assert len(queries) >= 20
+        for promql in queries:
+            answer = query_prometheus(prometheus, promql)
+            assert answer["status"] == "success", (promql, answer)
+            assert not answer.get("warnings"), (promql, answer)
+
+
+def _version() -> str:
+    from exit_brain_plugin import __version__
+
+    return __version__
+
+
+def test_the_exporter_serves_the_threshold_and_the_info_line(live, port):
+    live.start_bot(brain=_brain(port, max_unrealized_loss_pct=10.0))
+    text = _scrape(port)
+    assert "exit_brain_max_unrealized_loss_pct 10.0" in text
+    assert f'exit_brain_info{{mode="act",version="{_version()}"}} 1.0' in text
+    assert "# TYPE exit_brain_evaluation_seconds histogram" in text
+
+
+def test_a_taken_port_stops_the_bot_at_startup_naming_the_key(live, port):
+    from freqtrade.exceptions import ConfigurationError
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen(1)
+        with pytest.raises(ConfigurationError) as raised:
+            live.start_bot(brain=_brain(port))
+    message = str(raised.value)
+    assert message.startswith(f"exit_brain.metrics.port: cannot serve metrics on 127.0.0.1:{port}")
+    assert "choose a free port in exit_brain.metrics.port" in message
+    assert metrics.exporter_address() is None
+
+
+def test_the_exporter_thread_dying_does_not_stop_trading(live, port, caplog):
+    live.start_bot(brain=_brain(port))
+    live.open_trade()
+    assert "exit_brain_open_positions" in _scrape(port)
+    exporter = metrics._exporter
+    assert exporter is not None
+    exporter.server.shutdown()  # the serving thread ends
+    exporter.thread.join(timeout=5)
+    assert not exporter.thread.is_alive()
+
+    caplog.clear()
+    live.step(0.1005)
+    live.step(TP1_TICK)  # the bot goes on: TP1 fills, the stop ratchets
+    trade = live.trade()
+    assert exit_orders(trade) == [("exit_brain_tp1", "closed", 0.125)]
+    assert trade.stop_loss == pytest.approx(0.1)
+    errors = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "exit_brain" and record.levelno == logging.ERROR
+    ]
+    assert errors == [
+        f"[EXIT_BRAIN_EXECUTOR] The metrics exporter on 127.0.0.1:{port} stopped; trading goes "
+        "on without /metrics until the bot restarts (or /reload_config) - see the exporter's "
+        "traceback above"
+    ]  # once, not on every loop
+
+
+def test_a_reload_keeps_the_one_exporter_and_the_threshold_gauge_follows_the_new_config(
+    live, port, tmp_path
+):
+    from tests.live.bot_harness import write_config_file
+
+    config_file = tmp_path / "config.json"
+    write_config_file(config_file, tmp_path, exit_brain=_brain(port))
+    live.start_worker(config_file)
+    first = metrics._exporter
+    assert first is not None
+    assert "exit_brain_max_unrealized_loss_pct 12.5" in _scrape(port)
+
+    write_config_file(config_file, tmp_path, exit_brain=_brain(port, max_unrealized_loss_pct=9.0))
+    live.reload_config()
+    assert metrics._exporter is first  # the same server, not a second one
+    assert first.thread.is_alive()
+    live.open_trade()
+    assert "exit_brain_max_unrealized_loss_pct 9.0" in _scrape(port)
+
+
+def test_metrics_off_serves_nothing(live, port):
+    live.start_bot(brain={"metrics": {"enabled": False, "port": port}})
+    assert metrics.exporter_address() is None
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_backtests_never_start_the_exporter(port, tmp_path):
+    from freqtrade.enums import RunMode
+
+    from exit_brain_plugin.adapter.offline import install_offline_markets
+
+    install_offline_markets()
+    config = make_config(tmp_path, brain=_brain(port))
+    config["runmode"] = RunMode.BACKTEST
+    from freqtrade.resolvers import StrategyResolver
+
+    strategy = StrategyResolver.load_strategy(config)
+    strategy.ft_bot_start()
+    assert metrics.exporter_address() is None
+    assert strategy.eb_metrics is None

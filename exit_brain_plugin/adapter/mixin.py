@@ -26,7 +26,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from freqtrade.enums import ExitCheckTuple, ExitType, RunMode
@@ -34,7 +34,7 @@ from freqtrade.exceptions import ConfigurationError
 from freqtrade.strategy import DecimalParameter, IStrategy, Trade
 
 from exit_brain_plugin import __version__
-from exit_brain_plugin.adapter import metrics, translate
+from exit_brain_plugin.adapter import metrics, notify, translate
 from exit_brain_plugin.adapter.logsink import EventSink
 from exit_brain_plugin.adapter.notify import Notifier
 from exit_brain_plugin.adapter.store import OBSERVE_KEY, STATE_KEY, StateStore, position_key
@@ -231,6 +231,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 dp.send_msg(message, always_send=True)
 
             self.eb_sink.observers.append(Notifier(send, executed=executed).observe)
+            notify.seed_fires(*self._eb_guard_fires_today())
         if not config.metrics.enabled:
             metrics.stop_exporter()
             return
@@ -245,6 +246,14 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         recorder.threshold(self.eb_settings().max_unrealized_loss_pct)
         for name in _TIMED:
             setattr(self, name, recorder.timed(name, getattr(self, name)))
+
+    def _eb_guard_fires_today(self) -> tuple[date, int]:
+        # Positions the guard closed today (UTC), from the trade database: a restart does not
+        # announce the day's yellow or red band a second time.
+        today = datetime.now(UTC).date()
+        midnight = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+        closed = Trade.get_trades_proxy(is_open=False, close_date=midnight)
+        return today, sum(1 for trade in closed if trade.exit_reason == LOSS_GUARD_TAG)
 
     def _eb_monitor_loop(self) -> None:
         # Each bot loop: drop the gauges of positions closed meanwhile, watch the exporter.

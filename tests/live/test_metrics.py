@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from exit_brain_plugin.adapter import metrics
-from tests.live.bot_harness import brain_lines, exit_orders, make_config
+from tests.live.bot_harness import brain_lines, exit_orders, freqtrade_lines, make_config
 from tests.servers import (
     PrometheusServer,
     free_port,
@@ -309,3 +309,67 @@ def test_backtests_never_start_the_exporter(port, tmp_path):
     strategy.ft_bot_start()
     assert metrics.exporter_address() is None
     assert strategy.eb_metrics is None
+
+
+def _futures_short_config(tmp_path: Path, port: int) -> dict[str, Any]:
+    config = make_config(tmp_path, config_file=REPO / "config-futures.json", brain=_brain(port))
+    config["strategy"] = "ExitBrainLiveShortStrategy"
+    config["exchange"]["pair_whitelist"] = ["XRP/USDT:USDT"]
+    config["stake_amount"] = 100
+    config["dry_run_wallet"] = 1000
+    return config
+
+
+def _strategy_messages(caplog: Any) -> list[str]:
+    # freqtrade's RPC manager logs each strategy message it hands to Telegram / webhooks
+    # (those with allow_custom_messages) as "Sending rpc strategy_msg: ...".
+    prefix = "Sending rpc strategy_msg: "
+    return [line[len(prefix) :] for line in freqtrade_lines(caplog) if line.startswith(prefix)]
+
+
+def test_prometheus_sees_the_loss_guard_fire_on_a_leveraged_short_and_the_trader_is_told(
+    tmp_path, monkeypatch, port, caplog
+):
+    from exit_brain_plugin.adapter import notify
+    from tests.live.bot_harness import LiveHarness
+
+    notify._fires_by_day.clear()
+    live = LiveHarness(tmp_path, monkeypatch, price=1.0)
+    try:
+        live.start_bot(config=_futures_short_config(tmp_path, port))
+        pair = _labels(pair="XRP/USDT:USDT", side="short")
+        with prometheus_server([f"127.0.0.1:{port}"], rule_files=[RULES]) as prometheus:
+            live.strategy.live_enter = True
+            live.step()
+            live.strategy.live_enter = False
+            trade = live.trade()
+            assert (trade.is_short, trade.leverage, trade.amount) == (True, 10.0, 1000.0)
+            live.walk([1.003, 1.006])  # PnL -4 %, -7 % at 10x: nothing
+            _wait_answer(
+                prometheus,
+                "exit_brain_position_unrealized_pnl_ratio",
+                {pair: pytest.approx(trade.calc_profit_ratio(1.006))},
+            )
+            _wait_answer(prometheus, "exit_brain_loss_guard_fires_total", {pair: 0.0})
+
+            live.step(1.012)  # PnL -13.01 % <= -12.5 %: the guard closes the whole short
+            trade = live.trade()
+            assert not trade.is_open
+            assert trade.exit_reason == "exit_brain_loss_guard"
+            assert exit_orders(trade) == [("exit_brain_loss_guard", "closed", 1000.0)]
+            live.step(1.012)
+
+            _wait_answer(prometheus, "exit_brain_loss_guard_fires_total", {pair: 1.0})
+            _wait_answer(
+                prometheus, "exit_brain:loss_guard_fires:increase24h", {(): 1.0}
+            )  # the shipped recording rule, evaluated by this server
+            _wait_answer(prometheus, "exit_brain_stop_exits_total", {})
+            _wait_answer(prometheus, "exit_brain_position_unrealized_pnl_ratio", {})
+            lines = brain_lines(caplog)
+            assert sum("LOSS GUARD TRIGGERED" in line for line in lines) == 1
+        assert _strategy_messages(caplog) == [
+            "Exit Brain [EXIT_LOSS_GUARD] 🚨 XRP/USDT:USDT SHORT: LOSS GUARD TRIGGERED - "
+            "unrealized_pnl=-13.01% <= -12.50% (fire 1 today, UTC)"
+        ]
+    finally:
+        live.close()

@@ -373,3 +373,60 @@ def test_prometheus_sees_the_loss_guard_fire_on_a_leveraged_short_and_the_trader
         ]
     finally:
         live.close()
+
+
+def _samples(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    values = {}
+    for family in text_string_to_metric_families(_scrape(port)):
+        for sample in family.samples:
+            values[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return values
+
+
+def test_a_gap_counts_both_levels_and_errors_and_repairs_are_counted_with_their_lines(
+    live, port, monkeypatch, caplog
+):
+    from exit_brain_plugin.adapter import mixin
+
+    live.start_bot(brain=_brain(port))
+    live.open_trade()
+    live.step(0.1021)  # gaps over TP1 and TP2: one exit, two levels
+    trade = live.trade()
+    assert [tag for tag, _, _ in exit_orders(trade)] == ["exit_brain_tp1+tp2"]
+    samples = _samples(port)
+    for level, count in (("1", 1.0), ("2", 1.0), ("3", 0.0)):
+        labels = _labels(pair="ETH/BTC", side="long", level=level)
+        assert samples[("exit_brain_take_profit_fills_total", labels)] == count
+
+    real = mixin.evaluate_position
+    calls = {"n": 0}
+
+    def fails_once(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("simulated bug")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mixin, "evaluate_position", fails_once)
+    caplog.clear()
+    live.step(0.1021)
+    errors = [r for r in caplog.records if r.name == "exit_brain" and r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    samples = _samples(port)
+    assert samples[("exit_brain_errors_total", _labels(callback="custom_exit"))] == 1.0
+    assert samples[("exit_brain_errors_total", _labels(callback="order_filled"))] == 0.0
+    assert any(
+        line.startswith("Sending rpc strategy_msg: ⚠️ Exit Brain error in custom_exit: ")
+        for line in freqtrade_lines(caplog)
+    )
+
+    live.delete_custom_data()  # the state row vanishes under the running bot
+    caplog.clear()
+    live.step(0.1021)
+    repairs = [line for line in brain_lines(caplog, logging.WARNING) if "filled orders" in line]
+    assert len(repairs) == 1
+    samples = _samples(port)
+    assert samples[("exit_brain_state_repairs_total", _labels(reason="missing"))] == 1.0
+    assert samples[("exit_brain_state_repairs_total", _labels(reason="amount_mismatch"))] == 0.0

@@ -290,6 +290,11 @@ def _apply_experiments(names: list[str]) -> None:
     - ``cache-only-load``: in backtests a state missing from the store's cache is not there at
       all (the cache holds every state saved since the backtest started): return None
       instead of scanning custom data (``get_custom_data``) when a trade opens.
+    - ``metrics``: the brain with its Prometheus metrics on, as live and dry-run run it
+      (``exit_brain.metrics.enabled``): the recorder counts the sink's events, sets the
+      position gauges at each evaluation and times the four callbacks into the
+      ``exit_brain_evaluation_seconds`` histogram. Metrics never run in backtests; this
+      measures their per-call cost on the same callbacks (no HTTP server is started).
     """
     patches = {
         "no-deepcopy": _patch_no_deepcopy,
@@ -297,9 +302,27 @@ def _apply_experiments(names: list[str]) -> None:
         "persist-at-close": _patch_persist_at_close,
         "eval-once": _patch_eval_once,
         "cache-only-load": _patch_cache_only_load,
+        "metrics": _patch_metrics,
     }
     for name in names:
         patches[name]()
+
+
+def _patch_metrics() -> None:
+    from exit_brain_plugin.adapter import metrics
+    from exit_brain_plugin.adapter.mixin import _TIMED, ExitBrainMixin
+
+    start = ExitBrainMixin.ft_bot_start
+
+    def ft_bot_start(self: Any, **kwargs: Any) -> None:
+        start(self, **kwargs)
+        recorder = metrics.MetricsRecorder(metrics.brain_metrics(), executed=True)
+        self.eb_metrics = recorder
+        self.eb_sink.observers.append(recorder.observe)
+        for name in _TIMED:
+            setattr(self, name, recorder.timed(name, getattr(self, name)))
+
+    ExitBrainMixin.ft_bot_start = ft_bot_start  # type: ignore[method-assign]
 
 
 def _patch_no_deepcopy() -> None:
@@ -629,7 +652,14 @@ def main(argv: list[str] | None = None) -> int:
         "--experiment",
         action="append",
         default=[],
-        choices=["no-deepcopy", "guard-cache", "eval-once", "persist-at-close", "cache-only-load"],
+        choices=[
+            "no-deepcopy",
+            "guard-cache",
+            "eval-once",
+            "persist-at-close",
+            "cache-only-load",
+            "metrics",
+        ],
         help="what-if: add a 'brain-patched' variant with a proposed adapter change "
         "(repeatable; see _apply_experiments)",
     )

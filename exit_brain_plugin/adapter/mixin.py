@@ -231,7 +231,14 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 dp.send_msg(message, always_send=True)
 
             self.eb_sink.observers.append(Notifier(send, executed=executed).observe)
-            notify.seed_fires(*self._eb_guard_fires_today())
+            try:
+                notify.seed_fires(*self._eb_guard_fires_today())
+            except Exception:  # a count for the messages must never stop the bot
+                logger.warning(
+                    "[EXIT_BRAIN_EXECUTOR] could not count today's loss-guard fires from the "
+                    "trade database; the day's count starts at 0",
+                    exc_info=True,
+                )
         if not config.metrics.enabled:
             metrics.stop_exporter()
             return
@@ -260,8 +267,11 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         recorder = self.eb_metrics
         if recorder is None:
             return
-        recorder.keep_only(position_key(trade) for trade in Trade.get_open_trades())
-        metrics.check_exporter()
+        try:
+            recorder.keep_only(position_key(trade) for trade in Trade.get_open_trades())
+            metrics.check_exporter()
+        except Exception:  # metrics must never stop trading (nor the host's bot_loop_start)
+            logger.warning("[EXIT_BRAIN_EXECUTOR] metrics upkeep failed", exc_info=True)
 
     def _eb_record_position(self, trade: Any, result: _Evaluation) -> None:
         recorder = self.eb_metrics
@@ -579,7 +589,10 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             new_state = self._eb_observe(trade, verdict.decision, verdict.state)
         result = _Evaluation(decision=verdict.decision, state=new_state, snapshot=snapshot)
         if self.eb_metrics is not None:
-            self._eb_record_position(trade, result)
+            try:
+                self._eb_record_position(trade, result)
+            except Exception:  # a gauge must never change the decision
+                logger.warning("[EXIT_BRAIN_EXECUTOR] could not set position gauges", exc_info=True)
         return result
 
     def _eb_observe(self, trade: Any, order: ExitOrder, state: PositionState) -> PositionState:

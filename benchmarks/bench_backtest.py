@@ -414,6 +414,54 @@ def _patch_eval_once() -> None:
     ExitBrainMixin._eb_evaluate = once  # type: ignore[method-assign]
 
 
+def metrics_overhead(calls: int = 200_000, repeats: int = 7) -> dict[str, float]:
+    """Return the metrics' own cost per callback call, in µs (best of ``repeats``).
+
+    What metrics on adds to each call live (``exit_brain.metrics.enabled``): the timing wrapper
+    and its histogram observation, and, on the two evaluating callbacks, the position gauges
+    and the threshold gauge. Timed in a tight loop on this process's real metrics (no
+    server), so the figure does not depend on a backtest's trades; the best of several runs
+    keeps other load on the machine out of it.
+    """
+    import timeit
+
+    from exit_brain_plugin.adapter import metrics
+
+    recorder = metrics.MetricsRecorder(metrics.brain_metrics(), executed=True)
+    timed = recorder.timed("custom_exit", lambda: None)
+
+    def gauges() -> None:
+        recorder.threshold(12.5)
+        recorder.position(
+            "1:ETH/BTC:0",
+            pair="ETH/BTC",
+            side="long",
+            mode="act",
+            levels=3,
+            remaining_ratio=0.75,
+            pnl_ratio=0.012,
+            stop_distance=0.01,
+        )
+
+    def bare() -> None:
+        return None
+
+    figures = {}
+    for name, function in (("empty call", bare), ("timed call", timed), ("gauges", gauges)):
+        best = min(timeit.repeat(function, number=calls, repeat=repeats))
+        figures[name] = best / calls * 1e6
+    return {
+        "timing wrapper + histogram": figures["timed call"] - figures["empty call"],
+        "position + threshold gauges": figures["gauges"] - figures["empty call"],
+    }
+
+
+def _print_metrics_overhead() -> int:
+    for what, us in metrics_overhead().items():
+        print(f"{what}: {us:.2f} µs per call")
+    return 0
+
+
 def run_child(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one backtest as ``spec`` says, in this process; return its measurements."""
     import logging
@@ -663,8 +711,15 @@ def main(argv: list[str] | None = None) -> int:
         help="what-if: add a 'brain-patched' variant with a proposed adapter change "
         "(repeatable; see _apply_experiments)",
     )
+    parser.add_argument(
+        "--metrics-overhead",
+        action="store_true",
+        help="only print what Prometheus metrics add to each callback call (µs), then exit",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.metrics_overhead:
+        return _print_metrics_overhead()
     if args.child:
         print(RESULT_PREFIX + json.dumps(run_child(json.loads(args.child))), flush=True)
         return 0

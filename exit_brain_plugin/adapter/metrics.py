@@ -127,9 +127,15 @@ class BrainMetrics:
             registry=registry,
         )
         self.info = Gauge(
-            "exit_brain_info", "What runs: the plugin version and the mode", ("version", "mode")
+            "exit_brain_info",
+            "What runs: the plugin version and the mode",
+            ("version", "mode"),
+            registry=registry,
         )
-        registry.register(self.info)
+        # Open positions: (pair, side, mode) and their gauge children (remaining, PnL, stop);
+        # the children are looked up once per position, not on every call.
+        self.positions: dict[str, tuple[tuple[str, str, str], tuple[Any, Any, Any]]] = {}
+        self.threshold: float | None = None
         for mode in ("act", "observe"):
             self.open_positions.labels(mode=mode).set(0)
 
@@ -192,10 +198,15 @@ def start_exporter(settings: MetricsConfig) -> None:
 
 
 def stop_exporter() -> None:
-    """Stop the exporter of this process, if one runs."""
-    global _exporter
+    """Stop the exporter of this process, if one runs, and drop the metrics it served.
+
+    Metrics switched off by a reload start from 0 when switched on again (Prometheus's
+    ``increase()`` takes a reset in its stride).
+    """
+    global _exporter, _metrics
     with _lock:
         running, _exporter = _exporter, None
+        _metrics = None
     if running is not None:
         _shutdown(running)
 
@@ -245,7 +256,9 @@ class MetricsRecorder:
         """
         self.metrics = metrics
         self.executed = executed
-        self._positions: dict[str, tuple[str, str, str]] = {}
+        # Open positions and the threshold live with the metrics (the process), not with the
+        # strategy object: /reload_config's new strategy finds them.
+        self._positions = metrics.positions
         # Series start at 0 so that Prometheus's increase() counts their first increment.
         for callback in ERROR_CALLBACKS:
             metrics.errors.labels(callback=callback)
@@ -294,27 +307,41 @@ class MetricsRecorder:
 
         :param levels: the position's take-profit levels (their fill counters start at 0)
         """
+        known = self._positions.get(key)
+        if known is None or known[0] != (pair, side, mode):
+            known = self._open(key, pair, side, mode, levels)
+        remaining, pnl, stop = known[1]
+        remaining.set(remaining_ratio)
+        pnl.set(pnl_ratio)
+        if stop_distance is not None:
+            stop.set(stop_distance)
+
+    def _open(
+        self, key: str, pair: str, side: str, mode: str, levels: int
+    ) -> tuple[tuple[str, str, str], tuple[Any, Any, Any]]:
         metrics = self.metrics
-        if key not in self._positions and self.executed:
+        if self.executed:
             metrics.loss_guard_fires.labels(pair=pair, side=side)
             for level in range(1, levels + 1):
                 metrics.tp_fills.labels(pair=pair, side=side, level=str(level))
             for to in ("breakeven", "tp1"):
                 metrics.ratchets.labels(pair=pair, side=side, to=to)
-        metrics.remaining_ratio.labels(pair=pair, side=side).set(remaining_ratio)
-        metrics.pnl_ratio.labels(pair=pair, side=side).set(pnl_ratio)
-        if stop_distance is not None:
-            metrics.stop_distance.labels(pair=pair, side=side).set(stop_distance)
-        if self._positions.get(key) != (pair, side, mode):
-            self._positions[key] = (pair, side, mode)
-            self._count_modes()
+        children = (
+            metrics.remaining_ratio.labels(pair=pair, side=side),
+            metrics.pnl_ratio.labels(pair=pair, side=side),
+            _LazyChild(metrics.stop_distance, pair, side),
+        )
+        known = ((pair, side, mode), children)
+        self._positions[key] = known
+        self._count_modes()
+        return known
 
     def close(self, key: str) -> None:
         """Remove the gauges of a position that closed."""
         known = self._positions.pop(key, None)
         if known is None:
             return
-        pair, side, _ = known
+        pair, side, _ = known[0]
         for gauge in (self.metrics.remaining_ratio, self.metrics.pnl_ratio):
             _remove(gauge, pair, side)
         _remove(self.metrics.stop_distance, pair, side)
@@ -327,14 +354,17 @@ class MetricsRecorder:
 
     def _count_modes(self) -> None:
         counts = {"act": 0, "observe": 0}
-        for _, _, mode in self._positions.values():
+        for (_, _, mode), _ in self._positions.values():
             counts[mode] = counts.get(mode, 0) + 1
         for mode, count in counts.items():
             self.metrics.open_positions.labels(mode=mode).set(count)
 
     def threshold(self, max_unrealized_loss_pct: float) -> None:
         """Show the loss-guard threshold in force."""
-        self.metrics.max_loss_pct.set(max_unrealized_loss_pct)
+        metrics = self.metrics
+        if max_unrealized_loss_pct != metrics.threshold:
+            metrics.threshold = max_unrealized_loss_pct
+            metrics.max_loss_pct.set(max_unrealized_loss_pct)
 
     def running(self, version: str, mode: str) -> None:
         """Set ``exit_brain_info`` (one series: the previous mode's is dropped)."""
@@ -359,6 +389,19 @@ class MetricsRecorder:
         timed.__name__ = method.__name__
         timed.__doc__ = method.__doc__
         return timed
+
+
+class _LazyChild:
+    """A gauge child created at its first value (no stop yet: no series)."""
+
+    def __init__(self, gauge: Gauge, pair: str, side: str) -> None:
+        self.gauge, self.pair, self.side = gauge, pair, side
+        self.child: Any = None
+
+    def set(self, value: float) -> None:
+        if self.child is None:
+            self.child = self.gauge.labels(pair=self.pair, side=self.side)
+        self.child.set(value)
 
 
 def _remove(gauge: Gauge, pair: str, side: str) -> None:

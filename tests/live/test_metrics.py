@@ -224,6 +224,11 @@ def test_the_exporter_serves_the_threshold_and_the_info_line(live, port):
     assert "exit_brain_max_unrealized_loss_pct 10.0" in text
     assert f'exit_brain_info{{mode="act",version="{_version()}"}} 1.0' in text
     assert "# TYPE exit_brain_evaluation_seconds histogram" in text
+    # Its own registry: nothing of prometheus-client's default one, in either direction.
+    from prometheus_client import REGISTRY
+
+    assert "python_gc_objects_collected_total" not in text
+    assert REGISTRY.get_sample_value("exit_brain_max_unrealized_loss_pct") is None
 
 
 def test_a_taken_port_stops_the_bot_at_startup_naming_the_key(live, port):
@@ -430,3 +435,24 @@ def test_a_gap_counts_both_levels_and_errors_and_repairs_are_counted_with_their_
     samples = _samples(port)
     assert samples[("exit_brain_state_repairs_total", _labels(reason="missing"))] == 1.0
     assert samples[("exit_brain_state_repairs_total", _labels(reason="amount_mismatch"))] == 0.0
+
+
+def test_observe_mode_shows_its_positions_but_counts_no_fills(live, port, caplog):
+    live.start_bot(brain=_brain(port, mode="observe"))
+    live.open_trade()
+    live.walk([0.1005, TP1_TICK])  # the brain would take TP1: logged, not executed
+    assert exit_orders(live.trade()) == []
+    assert any(
+        "TP1 HIT" in line and line.endswith("[OBSERVE: not executed]")
+        for line in brain_lines(caplog)
+    )
+    samples = _samples(port)
+    assert samples[("exit_brain_open_positions", _labels(mode="observe"))] == 1.0
+    assert samples[("exit_brain_open_positions", _labels(mode="act"))] == 0.0
+    assert samples[("exit_brain_info", _labels(version=_version(), mode="observe"))] == 1.0
+    assert not [name for name, _ in samples if name == "exit_brain_take_profit_fills_total"]
+    assert not [name for name, _ in samples if name == "exit_brain_ratchets_total"]
+    pnl = samples[
+        ("exit_brain_position_unrealized_pnl_ratio", _labels(pair="ETH/BTC", side="long"))
+    ]
+    assert pnl == pytest.approx(live.trade().calc_profit_ratio(TP1_TICK))

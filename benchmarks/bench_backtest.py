@@ -7,6 +7,7 @@ Usage (from the repository root, in the project's venv)::
     python benchmarks/bench_backtest.py --quick         # shipped data + 4 pairs × 1 month
     python benchmarks/bench_backtest.py --synthetic-pairs 20 --synthetic-months 6 --repeats 3
     python benchmarks/bench_backtest.py --quick --profile   # + cProfile of both variants
+    python benchmarks/bench_backtest.py --metrics-overhead  # what live metrics add per call
 
 Two variants of the same strategy, each in a fresh subprocess (so that peak memory is clean):
 

@@ -224,8 +224,8 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         # Live and dry-run only (SPEC §9): metrics and notifications (docs/monitoring.md).
         config = self.eb_config
         executed = config.mode is Mode.ACT
-        if config.notifications and config.enabled and self.dp is not None:
-            dp = self.dp
+        dp = getattr(self, "dp", None)  # set by freqtrade's bot; absent on a bare strategy
+        if config.notifications and config.enabled and dp is not None:
 
             def send(message: str) -> None:
                 dp.send_msg(message, always_send=True)

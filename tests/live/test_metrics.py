@@ -43,6 +43,16 @@ GRAFANA_VARIABLES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_notification_counts():
+    # The day's fire count and the error quiet time are per process (they survive a reload):
+    # each test starts as a fresh process.
+    from exit_brain_plugin.adapter import notify
+
+    notify._fires_by_day.clear()
+    notify._last_error_at.clear()
+
+
 @pytest.fixture
 def port():
     """A free loopback port for the exporter; the exporter is stopped after the test."""
@@ -335,10 +345,8 @@ def _strategy_messages(caplog: Any) -> list[str]:
 def test_prometheus_sees_the_loss_guard_fire_on_a_leveraged_short_and_the_trader_is_told(
     tmp_path, monkeypatch, port, caplog
 ):
-    from exit_brain_plugin.adapter import notify
     from tests.live.bot_harness import LiveHarness
 
-    notify._fires_by_day.clear()
     live = LiveHarness(tmp_path, monkeypatch, price=1.0)
     try:
         live.start_bot(config=_futures_short_config(tmp_path, port))

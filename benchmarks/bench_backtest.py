@@ -7,6 +7,7 @@ Usage (from the repository root, in the project's venv)::
     python benchmarks/bench_backtest.py --quick         # shipped data + 4 pairs × 1 month
     python benchmarks/bench_backtest.py --synthetic-pairs 20 --synthetic-months 6 --repeats 3
     python benchmarks/bench_backtest.py --quick --profile   # + cProfile of both variants
+    python benchmarks/bench_backtest.py --metrics-overhead  # what live metrics add per call
 
 Two variants of the same strategy, each in a fresh subprocess (so that peak memory is clean):
 
@@ -290,6 +291,11 @@ def _apply_experiments(names: list[str]) -> None:
     - ``cache-only-load``: in backtests a state missing from the store's cache is not there at
       all (the cache holds every state saved since the backtest started): return None
       instead of scanning custom data (``get_custom_data``) when a trade opens.
+    - ``metrics``: the brain with its Prometheus metrics on, as live and dry-run run it
+      (``exit_brain.metrics.enabled``): the recorder counts the sink's events, sets the
+      position gauges at each evaluation and times the four callbacks into the
+      ``exit_brain_evaluation_seconds`` histogram. Metrics never run in backtests; this
+      measures their per-call cost on the same callbacks (no HTTP server is started).
     """
     patches = {
         "no-deepcopy": _patch_no_deepcopy,
@@ -297,9 +303,27 @@ def _apply_experiments(names: list[str]) -> None:
         "persist-at-close": _patch_persist_at_close,
         "eval-once": _patch_eval_once,
         "cache-only-load": _patch_cache_only_load,
+        "metrics": _patch_metrics,
     }
     for name in names:
         patches[name]()
+
+
+def _patch_metrics() -> None:
+    from exit_brain_plugin.adapter import metrics
+    from exit_brain_plugin.adapter.mixin import _TIMED, ExitBrainMixin
+
+    start = ExitBrainMixin.ft_bot_start
+
+    def ft_bot_start(self: Any, **kwargs: Any) -> None:
+        start(self, **kwargs)
+        recorder = metrics.MetricsRecorder(metrics.brain_metrics(), executed=True)
+        self.eb_metrics = recorder
+        self.eb_sink.observers.append(recorder.observe)
+        for name in _TIMED:
+            setattr(self, name, recorder.timed(name, getattr(self, name)))
+
+    ExitBrainMixin.ft_bot_start = ft_bot_start  # type: ignore[method-assign]
 
 
 def _patch_no_deepcopy() -> None:
@@ -389,6 +413,54 @@ def _patch_eval_once() -> None:
         return result
 
     ExitBrainMixin._eb_evaluate = once  # type: ignore[method-assign]
+
+
+def metrics_overhead(calls: int = 200_000, repeats: int = 7) -> dict[str, float]:
+    """Return the metrics' own cost per callback call, in µs (best of ``repeats``).
+
+    What metrics on adds to each call live (``exit_brain.metrics.enabled``): the timing wrapper
+    and its histogram observation, and, on the two evaluating callbacks, the position gauges
+    and the threshold gauge. Timed in a tight loop on this process's real metrics (no
+    server), so the figure does not depend on a backtest's trades; the best of several runs
+    keeps other load on the machine out of it.
+    """
+    import timeit
+
+    from exit_brain_plugin.adapter import metrics
+
+    recorder = metrics.MetricsRecorder(metrics.brain_metrics(), executed=True)
+    timed = recorder.timed("custom_exit", lambda: None)
+
+    def gauges() -> None:
+        recorder.threshold(12.5)
+        recorder.position(
+            "1:ETH/BTC:0",
+            pair="ETH/BTC",
+            side="long",
+            mode="act",
+            levels=3,
+            remaining_ratio=0.75,
+            pnl_ratio=0.012,
+            stop_distance=0.01,
+        )
+
+    def bare() -> None:
+        return None
+
+    figures = {}
+    for name, function in (("empty call", bare), ("timed call", timed), ("gauges", gauges)):
+        best = min(timeit.repeat(function, number=calls, repeat=repeats))
+        figures[name] = best / calls * 1e6
+    return {
+        "timing wrapper + histogram": figures["timed call"] - figures["empty call"],
+        "position + threshold gauges": figures["gauges"] - figures["empty call"],
+    }
+
+
+def _print_metrics_overhead() -> int:
+    for what, us in metrics_overhead().items():
+        print(f"{what}: {us:.2f} µs per call")
+    return 0
 
 
 def run_child(spec: dict[str, Any]) -> dict[str, Any]:
@@ -629,12 +701,26 @@ def main(argv: list[str] | None = None) -> int:
         "--experiment",
         action="append",
         default=[],
-        choices=["no-deepcopy", "guard-cache", "eval-once", "persist-at-close", "cache-only-load"],
+        choices=[
+            "no-deepcopy",
+            "guard-cache",
+            "eval-once",
+            "persist-at-close",
+            "cache-only-load",
+            "metrics",
+        ],
         help="what-if: add a 'brain-patched' variant with a proposed adapter change "
         "(repeatable; see _apply_experiments)",
     )
+    parser.add_argument(
+        "--metrics-overhead",
+        action="store_true",
+        help="only print what Prometheus metrics add to each callback call (µs), then exit",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.metrics_overhead:
+        return _print_metrics_overhead()
     if args.child:
         print(RESULT_PREFIX + json.dumps(run_child(json.loads(args.child))), flush=True)
         return 0

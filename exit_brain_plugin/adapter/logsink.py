@@ -4,12 +4,16 @@ Callbacks run every few seconds live; a decision that is retried (an order not y
 produces the same event key again, and is written once per position. Backtests write the
 routine lines at DEBUG so that a run over thousands of trades does not flood the console; the
 summary at the end says what happened.
+
+Observers (the metrics recorder, the notifier) see each event the moment its line is written,
+and only then: a counter and its log line cannot disagree.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from exit_brain_plugin.core import BrainEvent, Level
+from exit_brain_plugin.core.events import brain_error
 
 
 logger = logging.getLogger("exit_brain")
@@ -34,6 +38,10 @@ class EventSink:
         self.quiet = quiet
         self.suffix = suffix
         self._seen: dict[str, set[str]] = {}
+        self.observers: list[Callable[..., None]] = []
+        #: whether the position being written is executed (act) or only observed; None when
+        #: the sink does not know (observers then use their own default)
+        self.executed: bool | None = None
 
     def emit(self, position_key: str, events: Iterable[BrainEvent]) -> None:
         """Write each event not yet written for ``position_key``."""
@@ -47,8 +55,28 @@ class EventSink:
                 level = logging.DEBUG
             if logger.isEnabledFor(level):
                 logger.log(level, event.render() + self.suffix)
+            if event.kind is not None:
+                self._tell(event)
         if len(self._seen) > _MAX_POSITIONS:
             self._seen.pop(next(iter(self._seen)))
+
+    def error(self, callback: str, message: str) -> None:
+        """Write an internal error at ERROR with its traceback (call from an except block).
+
+        Every error is written (no de-duplication): a callback that fails on every loop says so.
+        """
+        event = brain_error(callback, message)
+        logger.error(event.render(), exc_info=True)  # noqa: LOG014 - called in except blocks
+        self._tell(event)
+
+    def _tell(self, event: BrainEvent) -> None:
+        for observer in self.observers:
+            try:
+                observer(event, executed=self.executed)
+            except Exception:  # a metric or a message must never stop trading
+                logger.warning(
+                    "[EXIT_BRAIN_EXECUTOR] could not record %s", event.kind, exc_info=True
+                )
 
     def forget(self, position_key: str) -> None:
         """Drop what was written for a position (it closed, or a new backtest started)."""

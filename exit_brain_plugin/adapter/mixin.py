@@ -29,14 +29,16 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from freqtrade.enums import ExitCheckTuple, ExitType, RunMode
 from freqtrade.exceptions import ConfigurationError
-from freqtrade.strategy import DecimalParameter, IStrategy
+from freqtrade.strategy import DecimalParameter, IStrategy, Trade
 
-from exit_brain_plugin.adapter import booking, stops, translate
+from exit_brain_plugin import __version__
+from exit_brain_plugin.adapter import booking, metrics, notify, stops, translate
+from exit_brain_plugin.adapter.notify import Notifier
 from exit_brain_plugin.adapter.rollout import ModeSink, PositionModes, RoutedStore
 from exit_brain_plugin.adapter.shadow import append_fill, ledger_fills, virtual_fill
 from exit_brain_plugin.adapter.store import STATE_KEY, StateStore, position_key
@@ -65,7 +67,7 @@ from exit_brain_plugin.core import (
     rebuild_state,
 )
 from exit_brain_plugin.core.brain import plan_of, settings_for
-from exit_brain_plugin.core.events import TAG_PREFIX, initialized, state_note
+from exit_brain_plugin.core.events import TAG_PREFIX, initialized, state_note, state_repaired
 from exit_brain_plugin.core.exit_reasons import is_stop_reason, stop_kind_from_tag, stop_tag
 from exit_brain_plugin.core.parameters import apply_parameters, describe
 from exit_brain_plugin.core.pricing import is_level_reached, is_stop_breached
@@ -101,6 +103,9 @@ _UNCOPIED = (
     "custom_exit_price",
 )
 _OPTIMIZE_MODES = (RunMode.BACKTEST, RunMode.HYPEROPT)
+_TRADING_MODES = (RunMode.LIVE, RunMode.DRY_RUN)
+# Callbacks timed into exit_brain_evaluation_seconds (live and dry-run, metrics on).
+_TIMED = ("custom_exit", "custom_stoploss", "adjust_trade_position", "order_filled")
 # Hyperoptable settings (space "exitbrain"): parameter name -> setting it overrides.
 _PARAMETERS = {
     "eb_tp_distance_scale": "tp_distance_scale",
@@ -171,6 +176,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         # Loss-guard price held before an added entry, per position, until the fill-time stop
         # call reprices it (docs/operations.md, "Added entries").
         self._eb_guard_before_add: dict[str, float] = {}
+        self.eb_metrics: metrics.MetricsRecorder | None = None
 
     # ----------------------------------------------------------------- settings and startup
 
@@ -235,12 +241,94 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             self.eb_fill_rules = self.eb_fill_rules or self.eb_active()
         if self.eb_config.enabled and self.eb_is_backtest:
             self._eb_skip_trade_copies()
+        if self.config.get("runmode") in _TRADING_MODES:
+            self._eb_start_monitoring()
         logger.info(initialized(self.eb_mode_label() + self._eb_pairs_line()).render())
         # freqtrade loaded the parameter file in super().ft_bot_start: print what runs.
         logger.info(
             "[EXIT_BRAIN_EXECUTOR] Settings: %s (parameters over config.json: %s)",
             ", ".join(f"{key}={value}" for key, value in self.eb_settings().to_dict().items()),
             describe(self._eb_file_values()),
+        )
+
+    def _eb_start_monitoring(self) -> None:
+        # Live and dry-run only (docs/behaviour.md §9): metrics and notifications
+        # (docs/monitoring.md).
+        config = self.eb_config
+        executed = config.mode is Mode.ACT
+        dp = getattr(self, "dp", None)  # set by freqtrade's bot; absent on a bare strategy
+        if config.notifications and config.enabled and dp is not None:
+
+            def send(message: str) -> None:
+                dp.send_msg(message, always_send=True)
+
+            self.eb_sink.observers.append(Notifier(send, executed=executed).observe)
+            try:
+                notify.seed_fires(*self._eb_guard_fires_today())
+            except Exception:  # a count for the messages must never stop the bot
+                logger.warning(
+                    "[EXIT_BRAIN_EXECUTOR] could not count today's loss-guard fires from the "
+                    "trade database; the day's count starts at 0",
+                    exc_info=True,
+                )
+        if not config.metrics.enabled:
+            metrics.stop_exporter()
+            return
+        try:
+            metrics.start_exporter(config.metrics)
+        except metrics.ExporterError as error:
+            raise ConfigurationError(str(error)) from error
+        recorder = metrics.MetricsRecorder(metrics.brain_metrics(), executed=executed)
+        self.eb_metrics = recorder
+        self.eb_sink.observers.append(recorder.observe)
+        recorder.running(__version__, str(config.mode) if config.enabled else "disabled")
+        recorder.threshold(self.eb_settings().max_unrealized_loss_pct)
+        for name in _TIMED:
+            setattr(self, name, recorder.timed(name, getattr(self, name)))
+
+    def _eb_guard_fires_today(self) -> tuple[date, int]:
+        # Positions the guard closed today (UTC), from the trade database: a restart does not
+        # announce the day's yellow or red band a second time.
+        today = datetime.now(UTC).date()
+        midnight = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+        closed = Trade.get_trades_proxy(is_open=False, close_date=midnight)
+        return today, sum(1 for trade in closed if trade.exit_reason == LOSS_GUARD_TAG)
+
+    def _eb_monitor_loop(self) -> None:
+        # Each bot loop: drop the gauges of positions closed meanwhile, watch the exporter.
+        recorder = self.eb_metrics
+        if recorder is None:
+            return
+        try:
+            recorder.keep_only(position_key(trade) for trade in Trade.get_open_trades())
+            metrics.check_exporter()
+        except Exception:  # metrics must never stop trading (nor the host's bot_loop_start)
+            logger.warning("[EXIT_BRAIN_EXECUTOR] metrics upkeep failed", exc_info=True)
+
+    def _eb_record_position(self, trade: Any, result: _Evaluation) -> None:
+        recorder = self.eb_metrics
+        if recorder is None:
+            return
+        state, snapshot = result.state, result.snapshot
+        recorder.threshold(self.eb_settings().max_unrealized_loss_pct)
+        key = position_key(trade)
+        if state.exit_kind is not None or state.remaining_size <= 0:
+            recorder.close(key)
+            return
+        stop = snapshot.exchange_stop_price
+        distance = None
+        if stop is not None and snapshot.price > 0:
+            distance = (snapshot.price - stop) / snapshot.price
+            distance = -distance if trade.is_short else distance
+        recorder.position(
+            key,
+            pair=state.pair,
+            side=state.side.value,
+            mode=str(self.eb_mode(trade)),
+            levels=len(state.tp_levels),
+            remaining_ratio=state.remaining_size / state.initial_size if state.initial_size else 0,
+            pnl_ratio=snapshot.current_profit,
+            stop_distance=distance,
         )
 
     def _eb_skip_trade_copies(self) -> None:
@@ -321,6 +409,8 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 self._eb_guard_cache.clear()
                 self._eb_last_evaluation.clear()
             self._eb_last_loop = current_time
+        else:
+            self._eb_monitor_loop()
         super().bot_loop_start(current_time=current_time, **kwargs)
 
     def eb_settings(self) -> BrainConfig:
@@ -476,13 +566,18 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             # (docs/behaviour.md §3).
             created = [event for event in verdict.events if event.key == "created"]
             self.eb_sink.emit(position_key(trade), created)
-        note = state_note(
+        if why is None:
+            reason = "missing"
+        else:
+            reason = "unreadable" if why.startswith("stored state rejected") else "amount_mismatch"
+        note = state_repaired(
             trade.pair,
             translate.side_of(trade),
             f"state {'rebuilt' if why else 'created'} from {len(orders)} filled orders"
             + (f": {why}" if why else " (no stored state)")
             + f" - remaining_size={state.remaining_size}, tp_hits_count="
             f"{state.tp_hits_count}, sl_reason={state.sl_reason}",
+            reason,
         )
         self.eb_sink.emit(position_key(trade), (note,))
         self.eb_store.save(trade, state)
@@ -608,7 +703,13 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         new_state = verdict.state
         if self.eb_mode(trade) is Mode.OBSERVE and isinstance(verdict.decision, ExitOrder):
             new_state = self._eb_observe(trade, verdict.decision, verdict.state)
-        return _Evaluation(decision=verdict.decision, state=new_state, snapshot=snapshot)
+        result = _Evaluation(decision=verdict.decision, state=new_state, snapshot=snapshot)
+        if self.eb_metrics is not None:
+            try:
+                self._eb_record_position(trade, result)
+            except Exception:  # a gauge must never change the decision
+                logger.warning("[EXIT_BRAIN_EXECUTOR] could not set position gauges", exc_info=True)
+        return result
 
     def _eb_observe(self, trade: Any, order: ExitOrder, state: PositionState) -> PositionState:
         # Observe mode: nothing is sent; the decision is booked as if it had filled at the
@@ -635,13 +736,12 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         return verdict.state
 
     def _eb_error(self, callback: str, trade: Any) -> None:
-        logger.error(
-            "[EXIT_BRAIN_EXECUTOR] %s failed for %s (trade %s); the position keeps its last "
-            "stop and the next loop tries again",
+        # Called from the except blocks below: the line carries the traceback.
+        self.eb_sink.error(
             callback,
-            getattr(trade, "pair", "?"),
-            getattr(trade, "id", "?"),
-            exc_info=True,  # noqa: LOG014 - called from the except blocks below
+            f"{callback} failed for {getattr(trade, 'pair', '?')} (trade "
+            f"{getattr(trade, 'id', '?')}); the position keeps its last stop and the next loop "
+            "tries again",
         )
 
     # ----------------------------------------------------------------- freqtrade callbacks
@@ -673,19 +773,8 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 state = self._eb_rebuild(trade, f"stored state rejected ({error})")
                 return  # the rebuild replayed this fill too
         if state is None:
-            if not translate.is_entry(order, trade):
-                return
-            opening = translate.opening_from_trade(
-                trade,
-                amount=float(trade.amount),
-                entry_price=float(trade.open_rate),
-                stop_price=trade.stop_loss,
-                atr=self._eb_atr(trade),
-                order_id=str(order.order_id),
-            )
-            verdict = create_state(opening, self.eb_settings())
-            self.eb_sink.emit(key, verdict.events)
-            self.eb_store.save(trade, verdict.state)
+            if translate.is_entry(order, trade):
+                self._eb_open_position(trade, order)
             return
         if mode is Mode.OBSERVE and not translate.is_entry(order, trade):
             return  # observe mode books its own virtual fills
@@ -716,6 +805,22 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
                 stored=state,
             )
             return
+        self.eb_store.save(trade, verdict.state)
+        if self.eb_metrics is not None and verdict.state.exit_kind is not None:
+            self.eb_metrics.close(key)
+
+    def _eb_open_position(self, trade: Any, order: Any) -> None:
+        # The first entry fill: the position's state is created with its plan (and mode).
+        opening = translate.opening_from_trade(
+            trade,
+            amount=float(trade.amount),
+            entry_price=float(trade.open_rate),
+            stop_price=trade.stop_loss,
+            atr=self._eb_atr(trade),
+            order_id=str(order.order_id),
+        )
+        verdict = create_state(opening, self.eb_settings())
+        self.eb_sink.emit(position_key(trade), verdict.events)
         self.eb_store.save(trade, verdict.state)
 
     def _eb_note_added_entry(self, trade: Any, state: PositionState) -> None:

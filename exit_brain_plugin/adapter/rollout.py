@@ -189,4 +189,5 @@ class ModeSink(EventSink):
         if mode is Mode.OFF:
             return
         self.suffix = OBSERVE_SUFFIX if mode is Mode.OBSERVE else ""
+        self.executed = None if mode is None else mode is Mode.ACT
         super().emit(position_key, events)

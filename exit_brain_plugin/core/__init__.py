@@ -9,7 +9,7 @@ from exit_brain_plugin.core.brain import (
     price_resting_exit,
     rebuild_state,
 )
-from exit_brain_plugin.core.config import BrainConfig, parse_config
+from exit_brain_plugin.core.config import BrainConfig, MetricsConfig, parse_config
 from exit_brain_plugin.core.decisions import (
     Decision,
     ExitOrder,
@@ -19,7 +19,16 @@ from exit_brain_plugin.core.decisions import (
     StopTarget,
     Verdict,
 )
-from exit_brain_plugin.core.enums import ExitKind, Level, LogTag, Mode, RatchetRule, Side, SizeBasis
+from exit_brain_plugin.core.enums import (
+    EventKind,
+    ExitKind,
+    Level,
+    LogTag,
+    Mode,
+    RatchetRule,
+    Side,
+    SizeBasis,
+)
 from exit_brain_plugin.core.errors import (
     ConfigError,
     ExitBrainError,
@@ -52,6 +61,7 @@ __all__ = [
     "BrainEvent",
     "ConfigError",
     "Decision",
+    "EventKind",
     "ExitBrainError",
     "ExitKind",
     "ExitOrder",
@@ -62,6 +72,7 @@ __all__ = [
     "Level",
     "LogTag",
     "MarketSnapshot",
+    "MetricsConfig",
     "Mode",
     "PositionOpen",
     "PositionState",

@@ -11,7 +11,7 @@ Fills (``apply_fill``) are the only thing that changes sizes, hits and the stop:
 F1. A TP fill completes the legs it covers (partial fills count only what filled), then the
     stop ratchets (ratchet.py R1-R3).
 F2. A loss-guard fill sets ``loss_guard_triggered``; any fill that empties the position
-    records ``exit_kind``.
+    records ``exit_kind``; a stop fill that empties it says which stop it was (``stop_exit``).
 F3. A partial exit the brain did not send (the host's own, ``/forceexit`` with an amount) is
     no ladder progress: the next level closes its fraction of what remains after it.
 F4. Every fill records its order id (``booked_orders``): booking is by order identity.
@@ -333,6 +333,16 @@ def _apply_fill(state: PositionState, fill: Fill, config: BrainConfig) -> Verdic
         )
     if is_dust(remaining, fill.amount_step):
         new = replace(new, remaining_size=0.0, exit_kind=_exit_kind(fill))
+        if fill.kind is FillKind.STOP:
+            stopped = ev.stop_exit(
+                state.pair,
+                state.side,
+                fill.reason or INITIAL_SL_REASON,
+                fill.price,
+                fill.filled_amount,
+                fill.order_id,
+            )
+            notes = (*notes, stopped)
     return Verdict(decision=Hold(), state=new, events=notes)
 
 

@@ -19,6 +19,19 @@ MAX_TP_LEVELS_LIMIT = 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MetricsConfig:
+    """``exit_brain.metrics`` (docs/behaviour.md §9.1): the Prometheus exporter, off by default."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 9464
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the settings as plain JSON types."""
+        return {"enabled": self.enabled, "host": self.host, "port": self.port}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BrainConfig:
     """Validated, immutable settings; defaults are docs/behaviour.md §2's reference behaviour."""
 
@@ -35,6 +48,8 @@ class BrainConfig:
     loss_guard_enabled: bool = True
     max_unrealized_loss_pct: float = 12.5
     pair_modes: tuple[PairMode, ...] = ()
+    metrics: MetricsConfig = MetricsConfig()
+    notifications: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as plain JSON types (for logs and reports; holds no secrets)."""
@@ -54,6 +69,8 @@ class BrainConfig:
             "loss_guard_enabled": self.loss_guard_enabled,
             "max_unrealized_loss_pct": self.max_unrealized_loss_pct,
             "pair_modes": to_raw(self.pair_modes),
+            "metrics": self.metrics.to_dict(),
+            "notifications": self.notifications,
         }
 
 
@@ -166,6 +183,39 @@ def _check_offset(offset: float, distances: Sequence[float]) -> None:
             )
 
 
+def _metrics(raw: Mapping[str, Any]) -> MetricsConfig:
+    value = raw.get("metrics", {})
+    where = _where("metrics")
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"{where} must be an object like "
+            f'{{"enabled": false, "host": "127.0.0.1", "port": 9464}}, was {value!r}'
+        )
+    known = set(MetricsConfig.__dataclass_fields__)
+    unknown = sorted(str(key) for key in value if key not in known)
+    if unknown:
+        raise ConfigError(
+            f"{where}.{unknown[0]} is not a known setting (was {value[unknown[0]]!r}); "
+            f"allowed keys: {', '.join(sorted(known))}"
+        )
+    defaults = MetricsConfig()
+    enabled = value.get("enabled", defaults.enabled)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{where}.enabled must be true or false, was {enabled!r}")
+    host = value.get("host", defaults.host)
+    if not isinstance(host, str) or not host.strip() or any(c.isspace() for c in host):
+        raise ConfigError(
+            f'{where}.host must be an address to listen on, e.g. "127.0.0.1" (this machine '
+            f'only) or "0.0.0.0" (every interface), was {host!r}'
+        )
+    port = value.get("port", defaults.port)
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ConfigError(f"{where}.port must be a whole number in [1, 65535], was {port!r}")
+    return MetricsConfig(enabled=enabled, host=host, port=port)
+
+
 def parse_config(raw: Mapping[str, Any] | None) -> BrainConfig:
     """Validate the ``exit_brain`` section and return frozen settings.
 
@@ -245,4 +295,6 @@ def parse_config(raw: Mapping[str, Any] | None) -> BrainConfig:
             low_open=True,
         ),
         pair_modes=parse_pair_modes(raw.get("pair_modes"), SECTION),
+        metrics=_metrics(raw),
+        notifications=_bool(raw, "notifications", defaults.notifications),
     )

@@ -63,3 +63,14 @@ class Level(StrEnum):
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
+
+
+class EventKind(StrEnum):
+    """What an event counts (the adapter's metrics read it; docs/behaviour.md §9.1)."""
+
+    TP_FILLED = "tp_filled"
+    RATCHETED = "ratcheted"
+    LOSS_GUARD_FIRED = "loss_guard_fired"
+    STOP_EXIT = "stop_exit"
+    STATE_REPAIRED = "state_repaired"
+    ERROR = "error"

@@ -9,7 +9,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from exit_brain_plugin.core.enums import Level, LogTag, Side
+from exit_brain_plugin.core.enums import EventKind, Level, LogTag, Side
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -18,12 +18,22 @@ class BrainEvent:
 
     :param key: identity of the event for de-duplication; a repeated decision (the same
         retry every few seconds live) carries the same key
+    :param kind: what the event counts (§9.1 metrics), or None for a plain line; the
+        adapter counts an event exactly when it writes its line
+    :param pair: the position's pair, for a counted event
+    :param side: ``long`` / ``short``, for a counted event
+    :param labels: what the count is by: the levels filled (``"1"``, ``"2"``), the ratchet
+        target (``breakeven``, ``tp1``), the stop kind, the repair reason, the callback
     """
 
     tag: LogTag
     level: Level
     message: str
     key: str
+    kind: EventKind | None = None
+    pair: str = ""
+    side: str = ""
+    labels: tuple[str, ...] = ()
 
     def render(self) -> str:
         """Return the full log line, ``[TAG] message``."""
@@ -138,6 +148,10 @@ def tp_state_updated(
         tag=LogTag.TP_TRIGGER,
         level=Level.INFO,
         key=f"tp_updated:{hits}",
+        kind=EventKind.TP_FILLED,
+        pair=pair,
+        side=side.value,
+        labels=tuple(str(leg) for leg in legs),
         message=(
             f"📊 {_who(pair, side)}: Updated state after {legs_label(legs)} - "
             f"remaining_size={fmt_amount(remaining)}, tp_hits_count={hits}"
@@ -179,13 +193,26 @@ def tp_size_decision(
 
 
 def ratcheted(
-    pair: str, side: Side, old_price: float | None, new_price: float, reason: str, hits: int
+    pair: str,
+    side: Side,
+    old_price: float | None,
+    new_price: float,
+    reason: str,
+    hits: int,
+    to: str = "",
 ) -> BrainEvent:
-    """``🎯 PAIR SIDE: SL ratcheted $old → $new - breakeven after TP1 (tp_hits=1)``."""
+    """``🎯 PAIR SIDE: SL ratcheted $old → $new - breakeven after TP1 (tp_hits=1)``.
+
+    :param to: the new stop's ``sl_reason`` (``breakeven``, ``tp1``, ...)
+    """
     return BrainEvent(
         tag=LogTag.RATCHET,
         level=Level.INFO,
         key=f"ratchet:{hits}:{new_price!r}",
+        kind=EventKind.RATCHETED,
+        pair=pair,
+        side=side.value,
+        labels=(to,),
         message=(
             f"🎯 {_who(pair, side)}: SL ratcheted {fmt_price(old_price)} → "
             f"{fmt_price(new_price)} - {reason} (tp_hits={hits})"
@@ -199,6 +226,9 @@ def loss_guard_triggered(pair: str, side: Side, pnl_pct: float, threshold_pct: f
         tag=LogTag.LOSS_GUARD,
         level=Level.WARNING,
         key="loss_guard_triggered",
+        kind=EventKind.LOSS_GUARD_FIRED,
+        pair=pair,
+        side=side.value,
         message=(
             f"🚨 {_who(pair, side)}: LOSS GUARD TRIGGERED - "
             f"unrealized_pnl={pnl_pct:.2f}% <= {-threshold_pct:.2f}%"
@@ -282,6 +312,58 @@ def state_note(pair: str, side: Side, detail: str, level: Level = Level.WARNING)
         level=level,
         key=f"state:{detail}",
         message=f"{_who(pair, side)}: {detail}",
+    )
+
+
+def state_repaired(pair: str, side: Side, detail: str, reason: str) -> BrainEvent:
+    """A state rebuilt from the trade's orders (docs/behaviour.md §3), counted by ``reason``.
+
+    :param reason: ``missing`` (no stored state), ``unreadable`` (rejected), ``amount_mismatch``
+    """
+    return BrainEvent(
+        tag=LogTag.STATE,
+        level=Level.WARNING,
+        key=f"state:{detail}",
+        kind=EventKind.STATE_REPAIRED,
+        pair=pair,
+        side=side.value,
+        labels=(reason,),
+        message=f"{_who(pair, side)}: {detail}",
+    )
+
+
+def stop_exit(
+    pair: str, side: Side, stop_kind: str, price: float, amount: float, order_id: str
+) -> BrainEvent:
+    """``🛑 PAIR SIDE: Stopped out at the tp1 stop @ $price - closed qty - orderId=...``.
+
+    :param stop_kind: the stop that was active (``initial``, ``breakeven``, ``tp1``, ...,
+        ``strategy``); freqtrade reports every one of them as ``stop_loss``
+    """
+    return BrainEvent(
+        tag=LogTag.RATCHET,
+        level=Level.INFO,
+        key="stop_exit",
+        kind=EventKind.STOP_EXIT,
+        pair=pair,
+        side=side.value,
+        labels=(stop_kind,),
+        message=(
+            f"🛑 {_who(pair, side)}: Stopped out at the {stop_kind} stop @ {fmt_price(price)} - "
+            f"closed {fmt_amount(amount)} - orderId={order_id}"
+        ),
+    )
+
+
+def brain_error(callback: str, message: str) -> BrainEvent:
+    """An internal error in a callback (docs/behaviour.md §7 ERROR line), counted by callback."""
+    return BrainEvent(
+        tag=LogTag.EXECUTOR,
+        level=Level.ERROR,
+        key=f"error:{callback}",
+        kind=EventKind.ERROR,
+        labels=(callback,),
+        message=message,
     )
 
 

@@ -55,4 +55,6 @@ def apply_ratchet(
     new_state = replace(
         state, active_sl=new, sl_reason=sl_reason, ratchets=(*state.ratchets, record)
     )
-    return new_state, (ev.ratcheted(state.pair, state.side, old, new, text, state.tp_hits_count),)
+    return new_state, (
+        ev.ratcheted(state.pair, state.side, old, new, text, state.tp_hits_count, sl_reason),
+    )

@@ -779,18 +779,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         if mode is Mode.OBSERVE and not translate.is_entry(order, trade):
             return  # observe mode books its own virtual fills
         live_check = not self.eb_is_backtest and mode is Mode.ACT and trade.is_open
-        # freqtrade's recovery paths run an order through update_trade_state again: never
-        # count a fill twice. Booking is by order identity; a row written before booked
-        # orders were stored falls back to the amount check once.
-        booked = (
-            booking.is_booked(state, order)
-            if state.booked_orders is not None
-            else live_check and self._eb_agrees(state, trade)
-        )
-        if booked:
-            logger.debug(
-                "[EXIT_BRAIN_EXECUTOR] %s: order %s already booked", trade.pair, order.order_id
-            )
+        if self._eb_already_booked(trade, order, state, live_check=live_check):
             return
         if translate.is_entry(order, trade):
             self._eb_note_added_entry(trade, state)
@@ -808,6 +797,23 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         self.eb_store.save(trade, verdict.state)
         if self.eb_metrics is not None and verdict.state.exit_kind is not None:
             self.eb_metrics.close(key)
+
+    def _eb_already_booked(
+        self, trade: Any, order: Any, state: PositionState, *, live_check: bool
+    ) -> bool:
+        # freqtrade's recovery paths run an order through update_trade_state again: never
+        # count a fill twice. Booking is by order identity; a row written before booked
+        # orders were stored falls back to the amount check once.
+        booked = (
+            booking.is_booked(state, order)
+            if state.booked_orders is not None
+            else live_check and self._eb_agrees(state, trade)
+        )
+        if booked:
+            logger.debug(
+                "[EXIT_BRAIN_EXECUTOR] %s: order %s already booked", trade.pair, order.order_id
+            )
+        return booked
 
     def _eb_open_position(self, trade: Any, order: Any) -> None:
         # The first entry fill: the position's state is created with its plan (and mode).

@@ -761,7 +761,6 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             self._eb_error("order_filled", trade)
 
     def _eb_order_filled(self, trade: Any, order: Any) -> None:
-        key = position_key(trade)
         mode = self.eb_mode(trade)
         if mode is Mode.OFF:
             return  # pair_modes: the brain leaves this position alone
@@ -781,6 +780,12 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         live_check = not self.eb_is_backtest and mode is Mode.ACT and trade.is_open
         if self._eb_already_booked(trade, order, state, live_check=live_check):
             return
+        self._eb_book_fill(trade, order, state, live_check=live_check)
+
+    def _eb_book_fill(
+        self, trade: Any, order: Any, state: PositionState, *, live_check: bool
+    ) -> None:
+        key = position_key(trade)
         if translate.is_entry(order, trade):
             self._eb_note_added_entry(trade, state)
         fill = self._eb_fill(order, trade, state)

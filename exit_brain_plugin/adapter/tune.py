@@ -19,7 +19,9 @@ import hashlib
 import json
 import logging
 import math
+import os
 import shlex
+import socket
 import sys
 import time
 import warnings
@@ -122,7 +124,7 @@ def safe_url(url: str) -> str:
     """Return ``url`` with its password masked (for messages and the report)."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown without its user part
+    except Exception:
         return url.split("@")[-1]
 
 
@@ -188,7 +190,9 @@ class Engine:
             argv = ["backtesting", "--config", str(options.config_file)]
             argv += ["--userdir", str(options.userdir), "--strategy", options.strategy]
             argv += ["--export", "none", "--cache", "none", "--timerange", span.timerange()]
-            config = setup_optimize_configuration(Arguments(argv).get_parsed_arg(), RunMode.BACKTEST)
+            config = setup_optimize_configuration(
+                Arguments(argv).get_parsed_arg(), RunMode.BACKTEST
+            )
             section = config.get("exit_brain") or {}
             parse_config(section)
             self.section: dict[str, Any] = dict(section)
@@ -357,12 +361,14 @@ def open_storage(url: str, heartbeat: int) -> optuna.storages.RDBStorage:
             heartbeat_interval=heartbeat,
             grace_period=4 * heartbeat,
         )
-    except Exception as error:  # noqa: BLE001 - SQLAlchemy / driver errors of many kinds
+    except Exception as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise TuneError(f"--storage {safe_url(url)}: cannot open it ({first})") from error
 
 
-def layout(options: TuneOptions, folds: Sequence[Fold], section: Mapping[str, Any]) -> dict[str, Any]:
+def layout(
+    options: TuneOptions, folds: Sequence[Fold], section: Mapping[str, Any]
+) -> dict[str, Any]:
     """Return what must match for two runs to share a study."""
     return {
         "strategy": options.strategy,
@@ -460,6 +466,7 @@ def run_worker(
         def objective(trial: optuna.Trial, fold: Fold = fold) -> float:
             section = sample_settings(trial, base)
             trial.set_user_attr("exit_brain", section)
+            trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
             result = engine.run(section, fold.train)
             trial.set_user_attr("train", result.to_json(options.loss))
             return result.loss
@@ -686,9 +693,9 @@ def tune(options: TuneOptions, progress: ProgressLine | None = None) -> TuneRepo
     logging.disable(logging.WARNING)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        engine = Engine(options, Window(folds[0].train.start, folds[-1].test.end))
         url = options.storage_url()
         storage = open_storage(url, options.heartbeat)
+        engine = Engine(options, Window(folds[0].train.start, folds[-1].test.end))
         name = study_name(options, folds)
         create_studies(storage, name, folds, layout(options, folds, engine.section))
 

@@ -158,7 +158,13 @@ class Sampler(Protocol):
         """Return one of ``choices``."""
 
 
-def _ladder(draw: Sampler, prefix: str, levels: int, first: tuple[float, float, float], gap: tuple[float, float, float]) -> list[float]:
+def _ladder(
+    draw: Sampler,
+    prefix: str,
+    levels: int,
+    first: tuple[float, float, float],
+    gap: tuple[float, float, float],
+) -> list[float]:
     values = [round(draw.suggest_float(f"{prefix}_1", first[0], first[1], step=first[2]), 6)]
     for level in range(2, levels + 1):
         step = draw.suggest_float(f"{prefix}_gap_{level}", gap[0], gap[1], step=gap[2])
@@ -167,7 +173,10 @@ def _ladder(draw: Sampler, prefix: str, levels: int, first: tuple[float, float, 
 
 
 def _fractions(draw: Sampler, levels: int) -> list[float]:
-    weights = [draw.suggest_float(f"tp_weight_{level}", 0.05, 1.0, step=0.05) for level in range(1, levels + 1)]
+    weights = [
+        draw.suggest_float(f"tp_weight_{level}", 0.05, 1.0, step=0.05)
+        for level in range(1, levels + 1)
+    ]
     runner = draw.suggest_float("runner_weight", 0.0, 1.0, step=0.05)
     total = sum(weights) + runner
     # Rounded down: the sum never exceeds 1 by rounding; each fraction stays ≥ 0.01.
@@ -183,12 +192,18 @@ def sample_settings(draw: Sampler, base: BrainConfig) -> dict[str, Any]:
     """
     levels = draw.suggest_int("tp_levels", 1, min(base.max_tp_levels, MAX_TUNED_LEVELS))
     settings = base.to_dict()
-    settings["tp_distances"] = _ladder(draw, "tp_distance", levels, (0.002, 0.06, 0.001), (0.002, 0.06, 0.001))
+    settings["tp_distances"] = _ladder(
+        draw, "tp_distance", levels, (0.002, 0.06, 0.001), (0.002, 0.06, 0.001)
+    )
     settings["tp_profile"] = _fractions(draw, levels)
     if base.tp_atr_multipliers is not None:
-        settings["tp_atr_multipliers"] = _ladder(draw, "tp_atr", levels, (0.5, 4.0, 0.25), (0.25, 4.0, 0.25))
+        settings["tp_atr_multipliers"] = _ladder(
+            draw, "tp_atr", levels, (0.5, 4.0, 0.25), (0.25, 4.0, 0.25)
+        )
     settings["ratchet_rule"] = draw.suggest_categorical("ratchet_rule", ["seed", "step"])
-    settings["ratchet_offset"] = round(draw.suggest_float("ratchet_offset", 0.0, 0.01, step=0.0005), 6)
+    settings["ratchet_offset"] = round(
+        draw.suggest_float("ratchet_offset", 0.0, 0.01, step=0.0005), 6
+    )
     settings["size_basis"] = draw.suggest_categorical("size_basis", ["remaining", "initial"])
     settings["max_unrealized_loss_pct"] = round(
         draw.suggest_float("max_unrealized_loss_pct", 3.0, 25.0, step=0.5), 6

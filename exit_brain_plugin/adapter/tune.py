@@ -46,9 +46,7 @@ from freqtrade.optimize.backtesting import Backtesting
 from freqtrade.optimize.hyperopt_loss.hyperopt_loss_calmar import CalmarHyperOptLoss
 from freqtrade.optimize.hyperopt_loss.hyperopt_loss_onlyprofit import OnlyProfitHyperOptLoss
 from freqtrade.optimize.hyperopt_loss.hyperopt_loss_sharpe import SharpeHyperOptLoss
-from freqtrade.optimize.optimize_reports import generate_strategy_stats
 from freqtrade.resolvers import StrategyResolver
-from freqtrade.util import dt_now
 from freqtrade.util.dry_run_wallet import get_dry_run_wallet
 from pandas import DataFrame, concat
 from sqlalchemy.engine import make_url
@@ -263,64 +261,24 @@ class Engine:
             strategy.eb_use_settings({**section, "mode": "act"})
         prepared = self._prepare(window)
         self.backtesting.timerange = prepared.timerange.copy()
-        started = dt_now()
         content = self.backtesting.backtest(
             processed={pair: frame.copy() for pair, frame in prepared.processed.items()},
             start_date=prepared.start,
             end_date=prepared.end,
         )
-        content.update(
-            {
-                "backtest_start_time": int(started.timestamp()),
-                "backtest_end_time": int(dt_now().timestamp()),
-            }
-        )
-        stats = generate_strategy_stats(
-            self.backtesting.pairlists.whitelist,
-            strategy.get_strategy_name(),
-            content,
-            prepared.start,
-            prepared.end,
-            market_change=0.0,
-        )
-        results = content["results"]
-        return RunResult(
-            results=results,
-            trades=int(stats["total_trades"]),
-            wins=int(stats["wins"]),
-            profit_abs=float(stats["profit_total_abs"]),
-            profit_pct=100.0 * float(stats["profit_total"]),
-            max_drawdown_abs=float(stats["max_drawdown_abs"]),
-            max_drawdown_pct=100.0 * float(stats["max_drawdown_account"]),
-            win_rate=float(stats["winrate"]),
-            loss=self.loss(results, prepared.start, prepared.end, stats),
-        )
+        return self.figures(content["results"], prepared.start, prepared.end)
 
-    def loss(self, results: DataFrame, start: Any, end: Any, stats: Any = None) -> float:
-        """Return freqtrade's hyperopt loss of ``results`` (MAX_LOSS below hyperopt_min_trades)."""
-        if len(results) < int(self.config.get("hyperopt_min_trades", 1)):
-            return MAX_LOSS
-        value = LOSSES[self.loss_name].hyperopt_loss_function(
-            results=results,
-            trade_count=len(results),
-            min_date=start,
-            max_date=end,
-            config=self.config,
-            processed={},
-            backtest_stats=stats or {},
-            starting_balance=self.starting_balance,
-        )
-        return float(value) if math.isfinite(value) else MAX_LOSS
+    def figures(self, results: DataFrame, start: Any, end: Any) -> RunResult:
+        """Return freqtrade's figures of ``results`` (a backtest's trades, or several together).
 
-    def total(self, runs: Sequence[RunResult], start: Any, end: Any) -> RunResult:
-        """Return the figures of the test windows together (each fold starts afresh)."""
-        frames = [run.results for run in runs if len(run.results)]
-        results = concat(frames, ignore_index=True) if frames else runs[0].results
-        trades = sum(run.trades for run in runs)
-        wins = sum(run.wins for run in runs)
-        profit = sum(run.profit_abs for run in runs)
+        The same functions and starting balance as freqtrade's backtest report
+        (``optimize_reports.generate_strategy_stats``), without its per-pair and per-tag tables.
+        """
+        trades = len(results)
+        profit = float(results["profit_abs"].sum()) if trades else 0.0
+        wins = int((results["profit_abs"] > 0).sum()) if trades else 0
         drawdown_abs = drawdown_pct = 0.0
-        if len(results):
+        if trades:
             try:
                 drawdown = calculate_max_drawdown(
                     results, value_col="profit_abs", starting_balance=self.starting_balance
@@ -340,6 +298,27 @@ class Engine:
             win_rate=wins / trades if trades else 0.0,
             loss=self.loss(results, start, end),
         )
+
+    def loss(self, results: DataFrame, start: Any, end: Any) -> float:
+        """Return freqtrade's hyperopt loss of ``results`` (MAX_LOSS below hyperopt_min_trades)."""
+        if len(results) < int(self.config.get("hyperopt_min_trades", 1)):
+            return MAX_LOSS
+        value = LOSSES[self.loss_name].hyperopt_loss_function(
+            results=results,
+            trade_count=len(results),
+            min_date=start,
+            max_date=end,
+            config=self.config,
+            processed={},
+            starting_balance=self.starting_balance,
+        )
+        return float(value) if math.isfinite(value) else MAX_LOSS
+
+    def total(self, runs: Sequence[RunResult], start: Any, end: Any) -> RunResult:
+        """Return the figures of the test windows together (each fold starts afresh)."""
+        frames = [run.results for run in runs if len(run.results)]
+        results = concat(frames, ignore_index=True) if frames else runs[0].results
+        return self.figures(results, start, end)
 
 
 # ------------------------------------------------------------------------------ studies

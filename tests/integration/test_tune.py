@@ -24,7 +24,9 @@ from freqtrade.optimize.hyperopt_loss.hyperopt_loss_sharpe import SharpeHyperOpt
 from freqtrade.strategy import IStrategy
 
 from exit_brain_plugin.adapter.offline import install_offline_markets
+from exit_brain_plugin.adapter import tune as tune_module
 from exit_brain_plugin.adapter.tune import TuneOptions, tune
+from exit_brain_plugin.core.tuning import TUNED_KEYS, Window
 from tests.integration.backtest_harness import REPO
 from tests.servers import postgres_server
 
@@ -102,8 +104,8 @@ def assert_same_figures(printed: dict[str, Any], direct: dict[str, Any]) -> None
 
 def test_report_numbers_equal_direct_backtests_of_the_printed_settings(tmp_path):
     storage = f"sqlite:///{tmp_path / 'tune.sqlite'}"
-    report = run_cli(*SMALL, "--trials", "3", "--storage", storage, "--seed", "3")
-    assert [fold["trials"] for fold in report["folds"]] == [3, 3]
+    report = run_cli(*SMALL, "--trials", "2", "--storage", storage, "--seed", "3")
+    assert [fold["trials"] for fold in report["folds"]] == [2, 2]
     assert [fold["test"] for fold in report["folds"]] == [
         "2018-01-14 → 2018-01-16",
         "2018-01-16 → 2018-01-18",
@@ -134,9 +136,10 @@ def test_report_numbers_equal_direct_backtests_of_the_printed_settings(tmp_path)
         assert report["total"][key]["trades"] == trades
         profit = sum(fold["test_runs"][key]["profit_abs"] for fold in report["folds"])
         assert report["total"][key]["profit_abs"] == pytest.approx(profit, abs=1e-12)
-    last = report["folds"][-1]["settings"]
-    assert {k: report["recommended"]["exit_brain"][k] for k in last if k != "enabled"} == {
-        k: v for k, v in last.items() if k != "enabled"
+    last, recommended = report["folds"][-1]["settings"], report["recommended"]["exit_brain"]
+    assert {k: recommended.get(k) for k in TUNED_KEYS} == {k: last[k] for k in TUNED_KEYS}
+    assert {k: v for k, v in recommended.items() if k not in TUNED_KEYS} == {
+        k: v for k, v in current.items() if k not in TUNED_KEYS
     }
     assert report["set_command"].startswith("exit-brain set ")
 
@@ -164,6 +167,7 @@ def test_data_is_loaded_once_per_worker_and_a_seed_repeats_the_run(tmp_path, mon
 
     monkeypatch.setattr(history, "load_data", counting_load)
     monkeypatch.setattr(IStrategy, "advise_all_indicators", counting_advise)
+    monkeypatch.chdir(REPO)
     options = TuneOptions(
         config_file=REPO / "config.json",
         strategy=STRATEGY,
@@ -171,29 +175,32 @@ def test_data_is_loaded_once_per_worker_and_a_seed_repeats_the_run(tmp_path, mon
         folds=2,
         train_days=2,
         test_days=2,
-        trials=3,
+        trials=2,
         storage=f"sqlite:///{tmp_path / 'a.sqlite'}",
         seed=11,
         userdir=REPO / "user_data",
     )
-    monkeypatch.chdir(REPO)
     report = tune(options)
-    backtests = 2 * 3 + 2 * 3  # trials on train windows + tuned / current / off per test window
-    assert backtests == 12
-    assert len(loads) == 1  # one load of the candles for every backtest of the process
+    # 4 trials on train windows + tuned / current / off on each test window = 10 backtests,
+    # from one load of the candles
+    assert report.workers[0].trials == 4
+    assert len(loads) == 1
+    assert report.workers[0].loads == 1
     # indicators once per distinct window (train 12-14, 14-16; test 14-16, 16-18), not per trial
     assert len(analysed) == 3
-    assert report.workers[0].loads == 1
-    assert report.workers[0].trials == 6
     first = _trial_params(options.storage_url(), report.study)
-    monkeypatch.undo()
-    monkeypatch.chdir(REPO)
-    again = tune(
-        TuneOptions(**{**_fields(options), "storage": f"sqlite:///{tmp_path / 'b.sqlite'}"})
+    assert len(first) == 4
+
+    # The same seed on a fresh storage draws the same trials (same process: no new load).
+    again = TuneOptions(**{**_fields(options), "storage": f"sqlite:///{tmp_path / 'b.sqlite'}"})
+    folds = again.fold_list()
+    engine = tune_module.Engine(again, Window(folds[0].train.start, folds[-1].test.end))
+    storage = tune_module.open_storage(again.storage_url(), again.heartbeat)
+    tune_module.create_studies(
+        storage, report.study, folds, tune_module.layout(again, folds, engine.section)
     )
-    assert _trial_params(again.options.storage_url(), again.study) == first
-    assert [f.settings for f in again.folds] == [f.settings for f in report.folds]
-    assert again.folds[0].runs["tuned"].profit_abs == report.folds[0].runs["tuned"].profit_abs
+    assert tune_module.run_worker(again, 0, engine=engine).trials == 4
+    assert _trial_params(again.storage_url(), report.study) == first
 
 
 def _fields(options: TuneOptions) -> dict[str, Any]:

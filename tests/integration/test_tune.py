@@ -23,8 +23,8 @@ from freqtrade.optimize.backtesting import Backtesting
 from freqtrade.optimize.hyperopt_loss.hyperopt_loss_sharpe import SharpeHyperOptLoss
 from freqtrade.strategy import IStrategy
 
-from exit_brain_plugin.adapter.offline import install_offline_markets
 from exit_brain_plugin.adapter import tune as tune_module
+from exit_brain_plugin.adapter.offline import install_offline_markets
 from exit_brain_plugin.adapter.tune import TuneOptions, tune
 from exit_brain_plugin.core.tuning import TUNED_KEYS, Window
 from tests.integration.backtest_harness import REPO

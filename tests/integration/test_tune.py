@@ -23,6 +23,7 @@ from freqtrade.optimize.backtesting import Backtesting
 from freqtrade.optimize.hyperopt_loss.hyperopt_loss_sharpe import SharpeHyperOptLoss
 from freqtrade.strategy import IStrategy
 
+from exit_brain_plugin import cli
 from exit_brain_plugin.adapter import tune as tune_module
 from exit_brain_plugin.adapter.offline import install_offline_markets
 from exit_brain_plugin.adapter.tune import TuneOptions, tune
@@ -295,23 +296,27 @@ def test_postgresql_storage_two_workers_join_one_study():
         assert again["folds"] == report["folds"]
 
 
-def test_bad_input_gets_one_line_and_exit_code_2(tmp_path):
-    for args, message in [
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
         (["--timerange", "20180112-20180113", "--folds", "2"], "--timerange has 1 days"),
-        (["--config", str(tmp_path / "missing.json")], "no such file"),
-        (["--trials", "0"], "--trials must be at least 1"),
+        (["--config", "missing.json"], "--config missing.json: no such file"),
+        (["--trials", "0"], "--trials must be at least 1, was 0"),
+        (["--workers", "0"], "--workers must be at least 1, was 0"),
         (["--storage", "nosuchdb://x"], "--storage nosuchdb://x: cannot open it"),
-    ]:
-        process = subprocess.run(
-            [sys.executable, "-m", "exit_brain_plugin.cli", "tune", *args],
-            cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert process.returncode == 2, process.stderr
-        lines = process.stderr.strip().splitlines()
-        assert len(lines) == 1, process.stderr
-        assert message in lines[0]
+        (
+            ["--storage", "postgresql://trader:s3cret@127.0.0.1:1/db"],
+            "--storage postgresql+psycopg://trader:***@127.0.0.1:1/db: cannot open it",
+        ),
+    ],
+)
+def test_bad_input_gets_one_line_naming_the_option_and_exit_code_2(
+    args, message, capsys, monkeypatch
+):
+    monkeypatch.chdir(REPO)
+    assert cli.main(["tune", *args]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert message in lines[0]
+    assert "s3cret" not in captured.err + captured.out

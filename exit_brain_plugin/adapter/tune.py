@@ -50,6 +50,7 @@ from freqtrade.resolvers import StrategyResolver
 from freqtrade.util.dry_run_wallet import get_dry_run_wallet
 from pandas import DataFrame, concat
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from exit_brain_plugin.core.config import parse_config
 from exit_brain_plugin.core.errors import ConfigError
@@ -73,6 +74,7 @@ LOSSES: dict[str, Any] = {
 MAX_LOSS = 100000.0
 DEFAULT_STORAGE_FILE = "exit-brain-tune.sqlite"
 HEARTBEAT_SECONDS = 10
+STORAGE_ATTEMPTS = 8
 
 
 class TuneError(Exception):
@@ -333,16 +335,24 @@ def open_storage(url: str, heartbeat: int) -> optuna.storages.RDBStorage:
         engine_kwargs["pool_pre_ping"] = True
     # optuna calls its heartbeat "experimental"; it is how a dead worker's trial gets failed.
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    try:
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs,
-            heartbeat_interval=heartbeat,
-            grace_period=4 * heartbeat,
-        )
-    except Exception as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise TuneError(f"--storage {safe_url(url)}: cannot open it ({first})") from error
+    for attempt in range(1, STORAGE_ATTEMPTS + 1):
+        try:
+            return optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=heartbeat,
+                grace_period=4 * heartbeat,
+            )
+        except Exception as error:
+            if isinstance(error, IntegrityError | ProgrammingError) and attempt < STORAGE_ATTEMPTS:
+                # Machines started together on a fresh database race to create optuna's tables
+                # (PostgreSQL: UniqueViolation on pg_type); the loser finds them on a retry.
+                time.sleep(0.5 * attempt)
+                continue
+            text = str(error).strip()
+            first = text.splitlines()[0] if text else type(error).__name__
+            raise TuneError(f"--storage {safe_url(url)}: cannot open it ({first})") from error
+    raise AssertionError("unreachable")
 
 
 def layout(

@@ -279,21 +279,41 @@ def test_two_workers_share_one_sqlite_study_and_a_killed_run_resumes(tmp_path):
     assert [fold["trials"] for fold in resumed["folds"]] == [3, 3]
 
 
+def _start_cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "exit_brain_plugin.cli", "tune", *args, "--json"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_postgresql_storage_two_workers_join_one_study():
     with postgres_server() as server:
         url = server.create_database("tune")
-        report = run_cli(
-            *SMALL, "--trials", "2", "--workers", "2", "--storage", url, "--study", "pg"
-        )
-        ran = sum(worker["trials"] for worker in report["workers"])
-        assert _count(url, "pg") == ran
-        assert _count(url, "pg", (TRIAL_STATES.COMPLETE,)) >= 4
+        # Two "machines": the same command twice at once on a fresh database (they also race
+        # to create optuna's tables).
+        args = [*SMALL, "--trials", "2", "--storage", url, "--study", "pg"]
+        processes = [_start_cli(*args) for _ in range(2)]
+        outputs = [process.communicate(timeout=900) for process in processes]
+        for process, (_out, err) in zip(processes, outputs, strict=True):
+            assert process.returncode == 0, err[-3000:]
+        reports = [json.loads(out) for out, _err in outputs]
+        ran = sum(report["workers"][0]["trials"] for report in reports)
+        assert _count(url, "pg") == ran  # both commands' trials are in the one study
+        assert 4 <= _count(url, "pg", (TRIAL_STATES.COMPLETE,)) <= 4 + 2
         assert len(_workers(url, "pg")) == 2
-        assert report["storage"].startswith("postgresql+psycopg://postgres@127.0.0.1:")
-        # a second machine running the same command joins the finished study: no new trial
-        again = run_cli(*SMALL, "--trials", "2", "--storage", url, "--study", "pg")
+        assert reports[0]["storage"].startswith("postgresql+psycopg://postgres@127.0.0.1:")
+        # a machine running the same command after the budget is reached only reports
+        again = run_cli(*args)
         assert again["workers"][0]["trials"] == 0
-        assert again["folds"] == report["folds"]
+        best = []
+        for index in (1, 2):
+            study = optuna.load_study(study_name=f"pg/fold{index}", storage=url)
+            best.append(study.best_trial.user_attrs["exit_brain"])
+        assert [fold["settings"] for fold in again["folds"]] == best
 
 
 @pytest.mark.parametrize(

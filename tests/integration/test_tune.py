@@ -312,7 +312,9 @@ def test_postgresql_storage_two_workers_join_one_study():
         best = []
         for index in (1, 2):
             study = optuna.load_study(study_name=f"pg/fold{index}", storage=url)
-            best.append(study.best_trial.user_attrs["exit_brain"])
+            complete = study.get_trials(states=(TRIAL_STATES.COMPLETE,))
+            first_best = min(complete, key=lambda trial: (trial.value, trial.number))
+            best.append(first_best.user_attrs["exit_brain"])
         assert [fold["settings"] for fold in again["folds"]] == best
 
 

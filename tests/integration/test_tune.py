@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -292,6 +293,25 @@ def _start_cli(*args: str) -> subprocess.Popen[str]:
 
 def test_postgresql_storage_two_workers_join_one_study():
     with postgres_server() as server:
+        # Workers opening a fresh database at the same instant race to create optuna's tables
+        # (PostgreSQL: UniqueViolation on pg_type): each of them must still get the storage.
+        race = server.create_database("race")
+        barrier, errors = threading.Barrier(4), []
+
+        def open_together() -> None:
+            barrier.wait(timeout=60)
+            try:
+                tune_module.open_storage(race, 10)
+            except tune_module.TuneError as error:
+                errors.append(str(error))
+
+        threads = [threading.Thread(target=open_together) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert errors == []
+
         url = server.create_database("tune")
         # Two "machines": the same command twice at once on a fresh database (they also race
         # to create optuna's tables).

@@ -9,6 +9,7 @@
 - ``exit-brain ft ARGS``: any freqtrade command, offline (markets from the shipped snapshot);
 - ``exit-brain set KEY=VALUE … --config FILE``: change settings of a running bot
   (validated, written atomically with a backup, then freqtrade's ``/api/v1/reload_config``).
+- ``exit-brain tune``: walk-forward tuning of the brain's settings on optuna's storage.
 """
 
 import argparse
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     _plot_parser(commands)
     _set_parser(commands)
     _shadow_parser(commands)
+    _tune_parser(commands)
     ft = commands.add_parser("ft", help="run a freqtrade command offline", add_help=False)
     ft.add_argument("args", nargs=argparse.REMAINDER)
     return parser
@@ -178,6 +180,67 @@ def _set(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tune_parser(commands: Any) -> None:
+    tune = commands.add_parser(
+        "tune",
+        help="walk-forward tuning of the exit_brain settings (optuna, local or distributed)",
+        description="Walk-forward tuning (docs/tuning.md): each fold optimises the brain's "
+        "settings on its train window with freqtrade backtests and scores the best on the "
+        "unseen test window, against the config's current settings and the brain off.",
+    )
+    tune.add_argument("--config", type=Path, default=Path("config.json"))
+    tune.add_argument("--strategy", default=SAMPLE_STRATEGY)
+    tune.add_argument(
+        "--timerange",
+        default=MARKETS["spot"][1],
+        help="YYYYMMDD-YYYYMMDD, end exclusive (default: the shipped spot data)",
+    )
+    tune.add_argument("--folds", type=int, default=2)
+    tune.add_argument("--train-days", type=int, help="default: see docs/tuning.md")
+    tune.add_argument("--test-days", type=int, help="default: days / (folds + 1)")
+    tune.add_argument("--trials", type=int, default=20, help="complete trials per fold")
+    tune.add_argument("--workers", type=int, default=1, help="local worker processes")
+    tune.add_argument(
+        "--storage", help="optuna storage URL (default: sqlite:///user_data/exit-brain-tune.sqlite)"
+    )
+    tune.add_argument("--study", help="study name shared by every worker (default: from the args)")
+    tune.add_argument("--loss", choices=["sharpe", "profit", "calmar"], default="sharpe")
+    tune.add_argument("--seed", type=int, help="reproducible single-worker run")
+    tune.add_argument("--userdir", type=Path, default=Path("user_data"))
+    tune.add_argument("--heartbeat", type=int, default=10, help=argparse.SUPPRESS)
+    tune.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from exit_brain_plugin.adapter.tune import ProgressLine, TuneError, TuneOptions, render, tune
+
+    options = TuneOptions(
+        config_file=args.config,
+        strategy=args.strategy,
+        timerange=args.timerange,
+        folds=args.folds,
+        trials=args.trials,
+        train_days=args.train_days,
+        test_days=args.test_days,
+        workers=args.workers,
+        storage=args.storage,
+        study=args.study,
+        loss=args.loss,
+        seed=args.seed,
+        userdir=args.userdir,
+        heartbeat=args.heartbeat,
+    )
+    try:
+        report = tune(options, ProgressLine(args.folds * args.trials, args.loss))
+    except TuneError as error:
+        return _fail(str(error))
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        render(report)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
@@ -195,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _set(args)
     if args.command == "shadow":
         return _shadow(args.db_url, as_json=args.json)
+    if args.command == "tune":
+        return _tune(args)
     return _backtest(args)
 
 

@@ -413,6 +413,27 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             self._eb_monitor_loop()
         super().bot_loop_start(current_time=current_time, **kwargs)
 
+    def eb_use_settings(self, section: dict[str, Any]) -> None:
+        """Backtest the next run with the ``exit_brain`` section ``section`` (``exit-brain tune``).
+
+        Same as a strategy loaded with that section: the settings are validated and every
+        per-run cache is dropped. ``enabled`` and ``mode`` must stay as loaded (they shape
+        startup), so a tuner keeps one strategy per value of them.
+
+        :raises ConfigurationError: for a bad value, or a changed ``enabled`` / ``mode``
+        """
+        settings = self.eb_parse_settings({"exit_brain": section})
+        if (settings.enabled, settings.mode) != (self.eb_base_config.enabled, self.eb_config.mode):
+            raise ConfigurationError("eb_use_settings cannot change exit_brain.enabled or mode")
+        self.eb_base_config = self.eb_config = settings
+        self._eb_param_key = None
+        self._eb_own_parameters()
+        self.eb_store.clear()
+        self.eb_sink.clear()
+        self._eb_guard_cache.clear()
+        self._eb_last_evaluation.clear()
+        self._eb_last_loop = None
+
     def eb_settings(self) -> BrainConfig:
         """Return the settings in force: config.json, or hyperopt / parameter-file values."""
         key = tuple(

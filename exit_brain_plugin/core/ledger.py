@@ -48,20 +48,19 @@ class VirtualFill:
 
 def ledger_to_json(fills: Sequence[VirtualFill]) -> dict[str, Any]:
     """Return the JSON form of a ledger (the inverse of :func:`ledger_from_json`)."""
+    return {"version": LEDGER_VERSION, "fills": [fill_to_json(fill) for fill in fills]}
+
+
+def fill_to_json(fill: VirtualFill) -> dict[str, Any]:
+    """Return the JSON form of one virtual fill (a ledger entry, and the shadow report's)."""
     return {
-        "version": LEDGER_VERSION,
-        "fills": [
-            {
-                "at": fill.at,
-                "kind": fill.kind,
-                "tag": fill.tag,
-                "legs": list(fill.legs),
-                "amount": fill.amount,
-                "price": fill.price,
-                "reason": fill.reason,
-            }
-            for fill in fills
-        ],
+        "at": fill.at,
+        "kind": fill.kind,
+        "tag": fill.tag,
+        "legs": list(fill.legs),
+        "amount": fill.amount,
+        "price": fill.price,
+        "reason": fill.reason,
     }
 
 

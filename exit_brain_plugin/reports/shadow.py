@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from exit_brain_plugin.core import PositionState
-from exit_brain_plugin.core.ledger import VirtualFill
+from exit_brain_plugin.core.ledger import VirtualFill, fill_to_json
 from exit_brain_plugin.reports.analysis import OrderRecord, TradeRecord
 
 
@@ -125,18 +125,7 @@ class PositionShadow:
             "would_pnl": self.would_pnl,
             "would_pct": self.would_pct,
             "difference": self.difference,
-            "would_fills": [
-                {
-                    "at": fill.at,
-                    "kind": fill.kind,
-                    "tag": fill.tag,
-                    "legs": list(fill.legs),
-                    "amount": fill.amount,
-                    "price": fill.price,
-                    "reason": fill.reason,
-                }
-                for fill in self.would_fills
-            ],
+            "would_fills": [fill_to_json(fill) for fill in self.would_fills],
             "would_tp_legs": list(self.would_tp_legs),
             "would_ratchets": list(self.would_ratchets),
             "would_loss_guard": self.would_loss_guard,

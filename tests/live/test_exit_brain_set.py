@@ -10,7 +10,9 @@ to RELOAD_CONFIG, and the test then does what ``Worker.run`` does in its loop (`
 
 import json
 import logging
+import re
 import socket
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from freqtrade.enums import State
 from freqtrade.rpc.api_server import ApiServer
 from freqtrade_client import FtRestClient
 
+from exit_brain_plugin.adapter import metrics
 from exit_brain_plugin.admin import API_TIMEOUT_SECONDS
 from exit_brain_plugin.cli import main
 from tests.live.bot_harness import brain_lines, exit_orders, write_config_file
@@ -57,6 +60,16 @@ def _api_server(port: int) -> dict:
 class ApiBot:
     config_file: Path
     port: int
+    metrics_port: int
+
+    def threshold_metric(self) -> float:
+        """The exporter's ``exit_brain_max_unrealized_loss_pct``, scraped over HTTP."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            text = response.read().decode("utf-8")
+        found = re.search(r"^exit_brain_max_unrealized_loss_pct ([0-9.e+-]+)$", text, re.M)
+        assert found, text
+        return float(found.group(1))
 
     @property
     def url(self) -> str:
@@ -70,19 +83,24 @@ class ApiBot:
 def api_bot(live, caplog) -> Iterator[ApiBot]:
     """A dry-run bot (freqtrade's Worker) with its REST API on a free loopback port."""
     caplog.set_level(logging.DEBUG)  # every logger, to prove no password reaches any record
-    port = _free_port()
+    port, metrics_port = _free_port(), _free_port()
     config_file = write_config_file(
         live.tmp_path / "config.json",
         live.tmp_path,
         strategy=STRATEGY,
         api_server=_api_server(port),
     )
+    # The exporter on too, as a trader watching the threshold in force would run it.
+    data = json.loads(config_file.read_text(encoding="utf-8"))
+    data["exit_brain"]["metrics"] = {"enabled": True, "host": "127.0.0.1", "port": metrics_port}
+    config_file.write_text(json.dumps(data, indent=2), encoding="utf-8")
     try:
         live.start_worker(config_file)
-        yield ApiBot(config_file=config_file, port=port)
+        yield ApiBot(config_file=config_file, port=port, metrics_port=metrics_port)
     finally:
         live.stop_bot()  # FreqtradeBot.cleanup → RPCManager → ApiServer.cleanup: uvicorn stops
         ApiServer.shutdown()  # forget freqtrade's singleton for the next test
+        metrics.stop_exporter()
 
 
 def _open_trade_at_guard(live) -> None:
@@ -123,6 +141,7 @@ def _assert_no_secret(caplog, *outputs: str) -> None:
 def test_set_reaches_the_open_trades_stop_on_the_next_loop(live, api_bot, capsys, caplog):
     _open_trade_at_guard(live)
     original = api_bot.config_file.read_bytes()
+    assert api_bot.threshold_metric() == 12.5
 
     code, out, err = _set(capsys, "max_unrealized_loss_pct=5", "--config", str(api_bot.config_file))
 
@@ -155,6 +174,7 @@ def test_set_reaches_the_open_trades_stop_on_the_next_loop(live, api_bot, capsys
     trade = live.trade()
     assert trade.is_open
     assert trade.stop_loss == pytest.approx(GUARD_STOP_5, abs=1e-12)
+    assert api_bot.threshold_metric() == 5.0  # the same exporter shows the threshold in force
     live.step(0.0949)
     trade = live.trade()
     assert not trade.is_open

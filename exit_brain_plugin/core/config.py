@@ -164,6 +164,25 @@ def _bounded(
     return number
 
 
+def _offset_limit(before: float, distance: float) -> float:
+    # The largest offset (exclusive) that keeps the stop after the level at ``before`` behind
+    # the level at ``distance``: long (1 + before)(1 + o) < 1 + distance, short
+    # (1 - before)(1 - o) > 1 - distance.
+    return min((1 + distance) / (1 + before) - 1, 1 - (1 - distance) / (1 - before))
+
+
+def ratchet_offset_limit(distances: Sequence[float], rule: RatchetRule) -> float:
+    """Return the supremum of the ``ratchet_offset`` values the ladder ``distances`` takes.
+
+    A valid offset is strictly below it (the check of :func:`parse_config`).
+    """
+    checked = distances if rule is RatchetRule.STEP else distances[:2]
+    return min(
+        _offset_limit(checked[index - 1] if index else 0.0, distance)
+        for index, distance in enumerate(checked)
+    )
+
+
 def _check_offset(offset: float, distances: Sequence[float]) -> None:
     # The ratcheted stop must stay behind the level just filled, long and short: breakeven +
     # offset below TP1, and TP(n-1) + offset below TPn. Otherwise the stop lands beyond the
@@ -173,9 +192,7 @@ def _check_offset(offset: float, distances: Sequence[float]) -> None:
         return
     for index, distance in enumerate(distances):
         before = distances[index - 1] if index else 0.0
-        long_ok = (1 + before) * (1 + offset) < 1 + distance
-        short_ok = (1 - before) * (1 - offset) > 1 - distance
-        if not (long_ok and short_ok):
+        if offset >= _offset_limit(before, distance):
             raise ConfigError(
                 f"{_where('ratchet_offset')} must keep the ratcheted stop behind the level just "
                 f"filled: below the gap between {_where('tp_distances', index)}={distance:g} "

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from exit_brain_plugin.core.config import BrainConfig, parse_config
+from exit_brain_plugin.core.config import BrainConfig, parse_config, ratchet_offset_limit
+from exit_brain_plugin.core.enums import RatchetRule
 from exit_brain_plugin.core.errors import ConfigError
 
 
@@ -201,9 +202,11 @@ def sample_settings(draw: Sampler, base: BrainConfig) -> dict[str, Any]:
             draw, "tp_atr", levels, (0.5, 4.0, 0.25), (0.25, 4.0, 0.25)
         )
     settings["ratchet_rule"] = draw.suggest_categorical("ratchet_rule", ["seed", "step"])
-    settings["ratchet_offset"] = round(
-        draw.suggest_float("ratchet_offset", 0.0, 0.01, step=0.0005), 6
-    )
+    # The offset is drawn as a share of the largest one this ladder takes (a larger one is a
+    # config error: the ratcheted stop would pass the level just filled), capped at 1 %.
+    share = draw.suggest_float("ratchet_offset_share", 0.0, 0.9, step=0.05)
+    limit = ratchet_offset_limit(settings["tp_distances"], RatchetRule(settings["ratchet_rule"]))
+    settings["ratchet_offset"] = min(0.01, math.floor(share * limit * 10_000) / 10_000)
     settings["size_basis"] = draw.suggest_categorical("size_basis", ["remaining", "initial"])
     settings["max_unrealized_loss_pct"] = round(
         draw.suggest_float("max_unrealized_loss_pct", 3.0, 25.0, step=0.5), 6

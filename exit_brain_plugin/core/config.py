@@ -166,8 +166,8 @@ def _bounded(
 
 def _offset_limit(before: float, distance: float) -> float:
     # The largest offset (exclusive) that keeps the stop after the level at ``before`` behind
-    # the level at ``distance``: long (1 + before)(1 + o) < 1 + distance, short
-    # (1 - before)(1 - o) > 1 - distance.
+    # the level at ``distance``: the inequalities of _check_offset solved for the offset (to
+    # within float rounding; the check itself stays on the inequalities).
     return min((1 + distance) / (1 + before) - 1, 1 - (1 - distance) / (1 - before))
 
 
@@ -192,7 +192,9 @@ def _check_offset(offset: float, distances: Sequence[float]) -> None:
         return
     for index, distance in enumerate(distances):
         before = distances[index - 1] if index else 0.0
-        if offset >= _offset_limit(before, distance):
+        long_ok = (1 + before) * (1 + offset) < 1 + distance
+        short_ok = (1 - before) * (1 - offset) > 1 - distance
+        if not (long_ok and short_ok):
             raise ConfigError(
                 f"{_where('ratchet_offset')} must keep the ratcheted stop behind the level just "
                 f"filled: below the gap between {_where('tp_distances', index)}={distance:g} "

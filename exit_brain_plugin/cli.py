@@ -161,7 +161,7 @@ def _set_parser(commands: Any) -> None:
 
 
 def _set(args: argparse.Namespace) -> int:
-    from exit_brain_plugin.admin import SetError, run_set
+    from exit_brain_plugin.adapter.admin import SetError, run_set
 
     try:
         lines = run_set(

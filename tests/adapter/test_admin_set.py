@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from exit_brain_plugin import admin
-from exit_brain_plugin.admin import (
+from exit_brain_plugin.adapter import admin
+from exit_brain_plugin.adapter.admin import (
     ApiTarget,
     SetError,
     api_target,

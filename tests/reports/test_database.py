@@ -20,6 +20,7 @@ from exit_brain_plugin.core import (
     parse_config,
     to_json_dict,
 )
+from tests.reports.orders import filled_order
 
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -51,29 +52,14 @@ def _state(pair, side, entry, amount, stop, step, fills):
 
 
 def _order(trade, side, tag, amount, price, minutes):
-    from freqtrade.persistence import Order
-
-    at = (START + timedelta(minutes=minutes)).replace(tzinfo=None)
-    return Order(
-        ft_order_side=side,
-        ft_pair=trade.pair,
-        ft_is_open=False,
-        ft_amount=amount,
-        ft_price=price,
-        order_id=f"{trade.pair}-{minutes}",
-        status="closed",
-        symbol=trade.pair,
-        order_type="market",
+    return filled_order(
+        trade,
         side=side,
-        price=price,
-        average=price,
+        tag=tag,
         amount=amount,
-        filled=amount,
-        remaining=0.0,
-        cost=amount * price,
-        order_date=at,
-        order_filled_date=at,
-        ft_order_tag=tag,
+        price=price,
+        at=START + timedelta(minutes=minutes),
+        order_id=f"{trade.pair}-{minutes}",
     )
 
 

@@ -31,6 +31,7 @@ from exit_brain_plugin.core import (
     to_json_dict,
 )
 from exit_brain_plugin.core.ledger import VirtualFill, ledger_to_json
+from tests.reports.orders import filled_order
 
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -43,29 +44,14 @@ def _at(minutes):
 
 
 def _order(trade, side, tag, amount, price, minutes, number):
-    from freqtrade.persistence import Order
-
-    at = _at(minutes).replace(tzinfo=None)
-    return Order(
-        ft_order_side=side,
-        ft_pair=trade.pair,
-        ft_is_open=False,
-        ft_amount=amount,
-        ft_price=price,
-        order_id=f"dry-{trade.pair}-{minutes}-{number}",
-        status="closed",
-        symbol=trade.pair,
-        order_type="market",
+    return filled_order(
+        trade,
         side=side,
-        price=price,
-        average=price,
+        tag=tag,
         amount=amount,
-        filled=amount,
-        remaining=0.0,
-        cost=amount * price,
-        order_date=at,
-        order_filled_date=at,
-        ft_order_tag=tag,
+        price=price,
+        at=_at(minutes),
+        order_id=f"dry-{trade.pair}-{minutes}-{number}",
         funding_fee=0.0,
     )
 

@@ -41,7 +41,7 @@ from exit_brain_plugin.adapter import booking, metrics, notify, stops, translate
 from exit_brain_plugin.adapter.notify import Notifier
 from exit_brain_plugin.adapter.rollout import ModeSink, PositionModes, RoutedStore
 from exit_brain_plugin.adapter.shadow import append_fill, ledger_fills, virtual_fill
-from exit_brain_plugin.adapter.store import STATE_KEY, StateStore, position_key
+from exit_brain_plugin.adapter.store import position_key
 from exit_brain_plugin.core import (
     LOSS_GUARD_TAG,
     BrainConfig,
@@ -511,7 +511,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         # release that kept no mode): the shadow starts from the position as it is, its
         # acting state, when that agrees with the orders; otherwise from the orders.
         try:
-            acted = StateStore(STATE_KEY, cache=False).load(trade)
+            acted = self.eb_modes.stores[Mode.ACT].load(trade)  # live: uncached
         except StateError:
             return None
         if acted is None or booking.disagreement(acted, trade) is not None:

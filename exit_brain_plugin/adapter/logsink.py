@@ -78,10 +78,6 @@ class EventSink:
                     "[EXIT_BRAIN_EXECUTOR] could not record %s", event.kind, exc_info=True
                 )
 
-    def forget(self, position_key: str) -> None:
-        """Drop what was written for a position (it closed, or a new backtest started)."""
-        self._seen.pop(position_key, None)
-
     def clear(self) -> None:
         """Forget every position."""
         self._seen.clear()

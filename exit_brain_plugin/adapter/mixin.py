@@ -47,7 +47,6 @@ from exit_brain_plugin.core import (
     BrainConfig,
     ConfigError,
     Decision,
-    ExitKind,
     ExitOrder,
     Fill,
     FillKind,
@@ -61,6 +60,7 @@ from exit_brain_plugin.core import (
     classify_stop,
     create_state,
     evaluate_position,
+    fill_kind_of,
     legs_from_tag,
     parse_config,
     price_resting_exit,
@@ -735,10 +735,7 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
     def _eb_observe(self, trade: Any, order: ExitOrder, state: PositionState) -> PositionState:
         # Observe mode: nothing is sent; the decision is booked as if it had filled at the
         # decision price, so the shadow ladder and ratchet go on (docs/behaviour.md §6).
-        kind = {
-            ExitKind.TAKE_PROFIT: FillKind.TAKE_PROFIT,
-            ExitKind.LOSS_GUARD: FillKind.LOSS_GUARD,
-        }.get(order.kind, FillKind.STOP)
+        kind = fill_kind_of(order.kind)
         fill = Fill(
             kind=kind,
             filled_amount=order.amount,

@@ -18,6 +18,7 @@ from exit_brain_plugin.core.decisions import (
     Hold,
     StopTarget,
     Verdict,
+    fill_kind_of,
 )
 from exit_brain_plugin.core.enums import (
     EventKind,
@@ -32,7 +33,6 @@ from exit_brain_plugin.core.enums import (
 from exit_brain_plugin.core.errors import (
     ConfigError,
     ExitBrainError,
-    InvariantViolation,
     StateError,
 )
 from exit_brain_plugin.core.events import (
@@ -68,7 +68,6 @@ __all__ = [
     "Fill",
     "FillKind",
     "Hold",
-    "InvariantViolation",
     "Level",
     "LogTag",
     "MarketSnapshot",
@@ -89,6 +88,7 @@ __all__ = [
     "create_state",
     "evaluate_position",
     "evaluate_stop",
+    "fill_kind_of",
     "from_json_dict",
     "legs_from_tag",
     "parse_config",

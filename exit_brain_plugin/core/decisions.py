@@ -56,6 +56,18 @@ class FillKind(StrEnum):
     OTHER_EXIT = "other_exit"
 
 
+_FILL_KIND_OF_EXIT = {
+    ExitKind.TAKE_PROFIT: FillKind.TAKE_PROFIT,
+    ExitKind.LOSS_GUARD: FillKind.LOSS_GUARD,
+    ExitKind.STOP_BACKSTOP: FillKind.STOP,
+}
+
+
+def fill_kind_of(kind: ExitKind) -> FillKind:
+    """Return what a filled exit decision of this kind did: the one map from decision to fill."""
+    return _FILL_KIND_OF_EXIT[kind]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fill:
     """An order of the position that (partly) filled.

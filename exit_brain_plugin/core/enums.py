@@ -41,8 +41,6 @@ class ExitKind(StrEnum):
     TAKE_PROFIT = "take_profit"
     LOSS_GUARD = "loss_guard"
     STOP_BACKSTOP = "stop_backstop"
-    STOP = "stop"
-    OTHER = "other"
 
 
 class LogTag(StrEnum):

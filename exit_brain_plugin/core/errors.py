@@ -11,7 +11,3 @@ class ConfigError(ExitBrainError, ValueError):
 
 class StateError(ExitBrainError):
     """Persisted state is unreadable: the adapter rebuilds it from the trade's orders."""
-
-
-class InvariantViolation(ExitBrainError):
-    """The brain broke one of its own rules: a bug."""

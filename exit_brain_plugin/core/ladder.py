@@ -39,7 +39,6 @@ from exit_brain_plugin.core.pricing import (
     approx_eq,
     approx_ge,
     floor_to_step,
-    is_favourable,
     is_level_reached,
     is_on_profit_side,
     price_from_distance,
@@ -377,8 +376,3 @@ def is_dust(amount: float, step: float | None) -> bool:
         or approx_eq(amount, 0.0, abs_tol=1e-12)
         or (step is not None and amount < step * (1 - 1e-9))
     )
-
-
-def is_better_or_equal(side: Side, price: float, other: float) -> bool:
-    """Return True when ``price`` is at least as good for the position as ``other``."""
-    return approx_eq(price, other) or is_favourable(side, price, other)

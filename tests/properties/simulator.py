@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from exit_brain_plugin.core import (
     BrainConfig,
     BrainEvent,
-    ExitKind,
     ExitOrder,
     Fill,
     FillKind,
@@ -28,18 +27,12 @@ from exit_brain_plugin.core import (
     create_state,
     evaluate_position,
     evaluate_stop,
+    fill_kind_of,
     from_json_dict,
     to_json_dict,
 )
 from exit_brain_plugin.core.pricing import floor_to_step
 from tests.properties.strategies import Scenario
-
-
-FILL_KINDS = {
-    ExitKind.TAKE_PROFIT: FillKind.TAKE_PROFIT,
-    ExitKind.LOSS_GUARD: FillKind.LOSS_GUARD,
-    ExitKind.STOP_BACKSTOP: FillKind.STOP,
-}
 
 
 def round_trip(state: PositionState) -> PositionState:
@@ -133,7 +126,7 @@ def _exit_fill(order: ExitOrder, outcome: tuple[str, float], position: float, st
     else:
         filled, complete = 0.0, False
     return Fill(
-        kind=FILL_KINDS[order.kind],
+        kind=fill_kind_of(order.kind),
         filled_amount=filled,
         price=order.price,
         order_id=f"exit-{tick}",

@@ -32,10 +32,10 @@ from exit_brain_plugin.core import (
     create_state,
     evaluate_position,
     evaluate_stop,
+    fill_kind_of,
 )
 from exit_brain_plugin.core.pricing import floor_to_step
 from tests.properties.simulator import (
-    FILL_KINDS,
     is_beyond_stop,
     loss_guard_price,
     price_at,
@@ -156,7 +156,7 @@ class TradeMachine(RuleBasedStateMachine):
         }[outcome]
         self._apply(
             Fill(
-                kind=FILL_KINDS[order.kind],
+                kind=fill_kind_of(order.kind),
                 filled_amount=filled,
                 price=order.price,
                 order_id="exit",

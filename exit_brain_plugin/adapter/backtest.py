@@ -27,7 +27,6 @@ the same fill rules. Any other strategy in the process keeps freqtrade's behavio
 and live / dry-run never import this module.
 """
 
-import logging
 import math
 from collections.abc import Callable
 from datetime import datetime
@@ -36,12 +35,13 @@ from typing import Any
 from freqtrade.enums import ExitType
 from freqtrade.optimize.backtesting import Backtesting
 
+from exit_brain_plugin.adapter import logsink
+from exit_brain_plugin.core.events import fill_rules_missing
 from exit_brain_plugin.core.exit_reasons import is_stop_reason
 
 
 __all__ = ["FLOAT_NOISE", "install", "installed", "on_candle_edge", "opens_beyond_stop"]
 
-logger = logging.getLogger("exit_brain")
 
 #: Relative distance below which two prices are the same tick stored differently.
 FLOAT_NOISE = 1e-10
@@ -171,11 +171,7 @@ def install() -> None:
     for name, wrap in _PATCHES.items():
         current = getattr(Backtesting, name, None)
         if current is None:  # another freqtrade version: say so, keep its own fills
-            logger.warning(
-                "[EXIT_BRAIN_EXECUTOR] freqtrade's Backtesting has no %s: the brain's backtest "
-                "fill rules (docs/behaviour.md §6) are off; use freqtrade 2026.9",
-                name,
-            )
+            logsink.write(fill_rules_missing(name))
             continue
         if getattr(current, _MARKER, False):
             continue

@@ -13,6 +13,7 @@ from typing import Any
 
 from exit_brain_plugin.adapter import translate
 from exit_brain_plugin.core import FillKind, PositionState
+from exit_brain_plugin.core.exit_reasons import classify_exit
 
 
 def amounts_agree(state: PositionState, trade: Any) -> bool:
@@ -32,7 +33,7 @@ def filled_tp_legs(trade: Any) -> set[int]:
     for order in translate.filled_orders(trade):
         if translate.is_entry(order, trade):
             continue
-        kind, order_legs = translate.exit_fill_kind(order.ft_order_tag, order.ft_order_side)
+        kind, order_legs = classify_exit(order.ft_order_tag, order.ft_order_side)
         if kind is FillKind.TAKE_PROFIT:
             legs.update(order_legs)
     return legs

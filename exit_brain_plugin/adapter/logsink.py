@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterable
 
 from exit_brain_plugin.core import BrainEvent, Level
-from exit_brain_plugin.core.events import brain_error
+from exit_brain_plugin.core.events import adapter_fault, brain_error
 
 
 logger = logging.getLogger("exit_brain")
@@ -24,6 +24,19 @@ _LEVELS = {
     Level.WARNING: logging.WARNING,
     Level.ERROR: logging.ERROR,
 }
+
+
+def write(event: BrainEvent, *, exc_info: bool = False) -> None:
+    """Write one adapter line (``[EXIT_BRAIN_EXECUTOR]``) now, at its level.
+
+    For lines about the run or one call (settings, a failed count or gauge): no
+    de-duplication and no observers. Pass ``exc_info`` from an except block for the traceback.
+    """
+    level = _LEVELS[event.level]
+    if logger.isEnabledFor(level):
+        logger.log(level, event.render(), exc_info=exc_info)
+
+
 # Positions whose seen-keys are kept; older ones are forgotten (their lines may repeat once).
 _MAX_POSITIONS = 2048
 
@@ -74,9 +87,7 @@ class EventSink:
             try:
                 observer(event, executed=self.executed)
             except Exception:  # a metric or a message must never stop trading
-                logger.warning(
-                    "[EXIT_BRAIN_EXECUTOR] could not record %s", event.kind, exc_info=True
-                )
+                write(adapter_fault(f"could not record {event.kind}"), exc_info=True)
 
     def clear(self) -> None:
         """Forget every position."""

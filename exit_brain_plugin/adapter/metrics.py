@@ -12,7 +12,6 @@ set at each evaluation and removed when the position closes.
 """
 
 import contextlib
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -21,10 +20,10 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from exit_brain_plugin.adapter import logsink
 from exit_brain_plugin.core import BrainEvent, EventKind, MetricsConfig, Mode
+from exit_brain_plugin.core.events import exporter_stopped, metrics_served
 
-
-logger = logging.getLogger("exit_brain")
 
 # Series created at 0 up front (see MetricsRecorder.__init__ and position()).
 ERROR_CALLBACKS = (
@@ -193,11 +192,7 @@ def start_exporter(settings: MetricsConfig) -> None:
             ) from error
         thread.name = "exit-brain-metrics"
         _exporter = _Exporter(host=settings.host, port=settings.port, server=server, thread=thread)
-    logger.info(
-        "[EXIT_BRAIN_EXECUTOR] Metrics served on http://%s:%d/metrics",
-        settings.host,
-        settings.port,
-    )
+    logsink.write(metrics_served(settings.host, settings.port))
 
 
 def stop_exporter() -> None:
@@ -240,13 +235,7 @@ def check_exporter() -> bool:
         return True
     if not running.reported_dead:
         running.reported_dead = True
-        logger.error(
-            "[EXIT_BRAIN_EXECUTOR] The metrics exporter on %s:%d stopped; trading goes on "
-            "without /metrics until the bot restarts (or /reload_config) - see the "
-            "exporter's traceback above",
-            running.host,
-            running.port,
-        )
+        logsink.write(exporter_stopped(running.host, running.port))
     return False
 
 

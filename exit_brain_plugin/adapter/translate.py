@@ -1,18 +1,33 @@
 """Unit conversions between freqtrade objects and the core's plain values.
 
-No decision is taken here: only sides, step sizes, stop ratios and fills are converted.
+Rules:
+
+1. No decision is taken here: sides, step sizes, stop ratios, stakes and fills are converted.
+2. Each core input is built in one place: the opening (:func:`opening_from_trade`), the market
+   snapshot (:func:`market_snapshot`, with the exchange minimums), a fill
+   (:func:`fill_from_order`), the loss-guard price (:class:`GuardPrices`), the ATR at entry
+   (:func:`atr_at_entry`) and a strategy's plan (:func:`plan_levels`).
+3. Each core output is turned back in one place: a stop price into a ``custom_stoploss`` ratio
+   (:func:`stop_ratio_from_price`), an amount into an ``adjust_trade_position`` stake
+   (:func:`stake_for_amount`); the decision's tag is freqtrade's exit tag as it is.
+4. Exit orders are classified by their tag with the one classifier,
+   ``core.exit_reasons.classify_exit``.
 """
 
 import math
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from freqtrade.strategy import stoploss_from_absolute
 
 from exit_brain_plugin.core import (
+    BrainConfig,
     Fill,
     FillKind,
+    MarketSnapshot,
     PositionOpen,
     Side,
+    TpLevel,
 )
 from exit_brain_plugin.core.exit_reasons import FREQTRADE_STOP_REASONS, classify_exit
 from exit_brain_plugin.core.pricing import is_favourable, round_favourable
@@ -132,9 +147,9 @@ def is_entry(order: Any, trade: Any) -> bool:
     return bool(order.ft_order_side == trade.entry_side)
 
 
-def exit_fill_kind(tag: str | None, side: str | None = None) -> tuple[FillKind, tuple[int, ...]]:
-    """Classify an exit order by its tag (the one classifier: core/exit_reasons.py)."""
-    return classify_exit(tag, side)
+#: The one classifier (core/exit_reasons.py) under the name tests/reports/test_one_classifier.py
+#: checks the adapter by; the adapter itself calls ``classify_exit``.
+exit_fill_kind = classify_exit
 
 
 def order_is_complete(order: Any) -> bool:
@@ -179,7 +194,7 @@ def fill_from_order(order: Any, trade: Any, *, stop_reason: str = "") -> Fill:
             entry_price_after=float(trade.open_rate),
             amount_step=amount_step(trade),
         )
-    kind, legs = exit_fill_kind(order.ft_order_tag, order.ft_order_side)
+    kind, legs = classify_exit(order.ft_order_tag, order.ft_order_side)
     reason = stop_reason if kind is FillKind.STOP else (order.ft_order_tag or "")
     return Fill(
         kind=kind,
@@ -200,3 +215,96 @@ def _profit_at(trade: Any, price: float) -> float | None:
     except (ArithmeticError, ValueError):
         return None
     return profit if math.isfinite(profit) else None
+
+
+def min_order_amount(market: dict[str, Any] | None, rate: float) -> float:
+    """Return the smallest order the market accepts at ``rate``, in base units (0 if unknown)."""
+    limits = market.get("limits", {}) if market else {}
+    min_amount = float((limits.get("amount") or {}).get("min") or 0.0)
+    min_cost = float((limits.get("cost") or {}).get("min") or 0.0)
+    return max(min_amount, min_cost / rate if rate > 0 else 0.0)
+
+
+def market_snapshot(
+    trade: Any,
+    rate: float,
+    profit: float,
+    *,
+    market: dict[str, Any] | None,
+    min_remaining_amount: float,
+) -> MarketSnapshot:
+    """Return the one tick the core decides on (the only place a snapshot is built).
+
+    :param rate: the rate freqtrade asks about (live the exit rate, backtests the candle open)
+    :param profit: freqtrade's profit ratio at ``rate``
+    :param market: the exchange market of the pair (``dp.market``), or None
+    :param min_remaining_amount: the smallest remainder freqtrade lets a partial exit leave
+    """
+    return MarketSnapshot(
+        price=float(rate),
+        current_profit=float(profit),
+        position_amount=float(trade.amount),
+        amount_step=amount_step(trade),
+        min_order_amount=min_order_amount(market, rate),
+        min_remaining_amount=min_remaining_amount,
+        exchange_stop_price=float(trade.stop_loss) if trade.stop_loss else None,
+    )
+
+
+class GuardPrices:
+    """The loss-guard price of each position, computed again only when its inputs change.
+
+    The price is where freqtrade's profit ratio equals ``-max_unrealized_loss_pct``
+    (``Trade.calc_close_rate_for_roi``: fees, leverage and funding included), exact decimal
+    arithmetic and the dearest part of a call.
+    """
+
+    def __init__(self) -> None:
+        """Start with no position known."""
+        self._prices: dict[str, tuple[tuple[Any, ...], float | None]] = {}
+
+    def price(self, key: str, trade: Any, config: BrainConfig) -> float | None:
+        """Return the guard price of the trade's position, or None (guard off, no position)."""
+        if not config.loss_guard_enabled or trade.amount <= 0:
+            return None
+        inputs = (
+            trade.open_rate,
+            trade.amount,
+            trade.leverage,
+            trade.funding_fees,
+            config.max_unrealized_loss_pct,
+        )
+        cached = self._prices.get(key)
+        if cached is not None and cached[0] == inputs:
+            return cached[1]
+        rate = float(trade.calc_close_rate_for_roi(-config.max_unrealized_loss_pct / 100.0))
+        price = rate if math.isfinite(rate) and rate > 0 else None
+        self._prices[key] = (inputs, price)
+        return price
+
+    def last(self, key: str) -> float | None:
+        """Return the last guard price computed for the position, or None."""
+        cached = self._prices.get(key)
+        return None if cached is None else cached[1]
+
+    def clear(self) -> None:
+        """Forget every position (a new backtest started)."""
+        self._prices.clear()
+
+
+def atr_at_entry(dp: Any, pair: str, timeframe: str) -> float | None:
+    """Return the strategy's ``atr`` column on the last analyzed candle, or None."""
+    if not dp:
+        return None
+    dataframe, _ = dp.get_analyzed_dataframe(pair, timeframe)
+    if dataframe is None or dataframe.empty or "atr" not in dataframe.columns:
+        return None
+    value = float(dataframe["atr"].iloc[-1])
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def plan_levels(levels: Iterable[Sequence[float]] | None) -> list[TpLevel] | None:
+    """Return a strategy's ``exit_brain_plan`` answer (``[(price, fraction), ...]``) as levels."""
+    if levels is None:
+        return None
+    return [TpLevel(price=float(price), fraction=float(fraction)) for price, fraction in levels]

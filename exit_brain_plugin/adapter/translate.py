@@ -22,6 +22,8 @@ from freqtrade.strategy import stoploss_from_absolute
 
 from exit_brain_plugin.core import (
     BrainConfig,
+    Decision,
+    ExitOrder,
     Fill,
     FillKind,
     MarketSnapshot,
@@ -308,3 +310,15 @@ def plan_levels(levels: Iterable[Sequence[float]] | None) -> list[TpLevel] | Non
     if levels is None:
         return None
     return [TpLevel(price=float(price), fraction=float(fraction)) for price, fraction in levels]
+
+
+def full_close_tag(decision: Decision | None) -> str | None:
+    """Return the ``custom_exit`` tag of a decision to close the whole position, or None."""
+    if isinstance(decision, ExitOrder) and decision.close_all:
+        return decision.tag
+    return None
+
+
+def partial_exit(order: ExitOrder, trade: Any) -> tuple[float, str]:
+    """Return the ``adjust_trade_position`` answer that sends a partial exit of ``order``."""
+    return stake_for_amount(order.amount, trade, amount_step(trade)), order.tag

@@ -383,8 +383,8 @@ def stop_backstop(
     )
 
 
-# Adapter lines ([EXIT_BRAIN_EXECUTOR]): written once each by adapter/logsink.write, not de-duplicated
-# per position (they are about the run, or about one call).
+# Adapter lines ([EXIT_BRAIN_EXECUTOR]): each written by adapter/logsink.write when it happens,
+# not de-duplicated per position (they are about the run, or about one call).
 
 
 def _executor(level: Level, key: str, message: str) -> BrainEvent:

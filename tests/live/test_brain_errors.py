@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from exit_brain_plugin.adapter import mixin, stops
+from exit_brain_plugin.adapter import booking, runtime, stops
 from tests.live.bot_harness import brain_lines, exit_orders
 
 
@@ -13,7 +13,7 @@ GUARD_STOP = 0.087676
 TP1_TICK = 0.1011
 
 
-def _fail_once(monkeypatch, name, module=mixin):
+def _fail_once(monkeypatch, name, module=runtime):
     real = getattr(module, name)
     calls = {"n": 0}
 
@@ -83,7 +83,7 @@ def test_an_error_while_booking_a_fill_is_repaired_from_the_orders_next_loop(
     live.start_bot()
     live.open_trade()
     caplog.clear()
-    _fail_once(monkeypatch, "apply_fill")
+    _fail_once(monkeypatch, "apply_fill", module=booking)
     live.step(TP1_TICK)  # TP1 fills, but booking it fails
     assert any("order_filled failed" in r.getMessage() for r in _errors(caplog))
     assert live.state()["tp_hits_count"] == 0

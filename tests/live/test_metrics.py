@@ -401,7 +401,7 @@ def _samples(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def test_a_gap_counts_both_levels_and_errors_and_repairs_are_counted_with_their_lines(
     live, port, monkeypatch, caplog
 ):
-    from exit_brain_plugin.adapter import mixin
+    from exit_brain_plugin.adapter import runtime
 
     live.start_bot(brain=_brain(port))
     live.open_trade()
@@ -413,7 +413,7 @@ def test_a_gap_counts_both_levels_and_errors_and_repairs_are_counted_with_their_
         labels = _labels(pair="ETH/BTC", side="long", level=level)
         assert samples[("exit_brain_take_profit_fills_total", labels)] == count
 
-    real = mixin.evaluate_position
+    real = runtime.evaluate_position
     calls = {"n": 0}
 
     def fails_once(*args: Any, **kwargs: Any) -> Any:
@@ -422,7 +422,7 @@ def test_a_gap_counts_both_levels_and_errors_and_repairs_are_counted_with_their_
             raise RuntimeError("simulated bug")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(mixin, "evaluate_position", fails_once)
+    monkeypatch.setattr(runtime, "evaluate_position", fails_once)
     caplog.clear()
     live.step(0.1021)
     errors = [r for r in caplog.records if r.name == "exit_brain" and r.levelno == logging.ERROR]

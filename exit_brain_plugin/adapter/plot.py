@@ -117,18 +117,24 @@ def load_candles(request: PlotRequest, datadir: Path) -> Any:
 def guard_price(trade: TradeRecord, config: BrainConfig) -> float | None:
     """Return the price where freqtrade's profit ratio is −threshold (fees in, funding out).
 
+    A trade database's stored state holds the price the brain computed (``loss_guard_price``,
+    funding in): that one is drawn when present.
+
     Rounded to the price step the way freqtrade rounds a stop (up for a long, down for a
     short), so that the line is where the guard fills.
     """
     if not (config.enabled and config.loss_guard_enabled):
         return None
+    side = Side.SHORT if trade.is_short else Side.LONG
+    stored = trade.stored_state.loss_guard_price if trade.stored_state is not None else None
+    if stored is not None:  # the price the brain computed (trade databases)
+        return round_favourable(side, stored, trade.price_step or None)
     loss = config.max_unrealized_loss_pct / 100.0 / (trade.leverage or 1.0)
     if trade.is_short:
         price = trade.open_rate * (1 - trade.fee_open) * (1 + loss) / (1 + trade.fee_close)
     else:
         price = trade.open_rate * (1 + trade.fee_open) * (1 - loss) / (1 - trade.fee_close)
     # The brain holds the guard stop on this tick (float noise is no tick: 0.0875 stays).
-    side = Side.SHORT if trade.is_short else Side.LONG
     return round_favourable(side, price, trade.price_step or None)
 
 

@@ -19,7 +19,7 @@ Rules:
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -267,13 +267,19 @@ class ExitBrainRuntime:
         key = position_key(trade)
         before_add = self.guard_before_add.pop(key, None) if after_fill else None
         state = self.state(trade, check=not after_fill)
+        guard = None if state is None else self.guard_price(trade)
+        if state is not None and state.loss_guard_price != guard:
+            # Kept in the state for its readers (the plot); written when it changes (an added
+            # entry, funding), not on every call.
+            state = replace(state, loss_guard_price=guard)
+            self.store.save(trade, state, persist=False)
         return stops.stop_answer(
             trade,
             state,
             self.settings,
             current_rate=current_rate,
             host=host,
-            loss_guard_price=None if state is None else self.guard_price(trade),
+            loss_guard_price=guard,
             guard_before_add=before_add,
         )
 

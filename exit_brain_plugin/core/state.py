@@ -67,6 +67,11 @@ class PositionState:
     order identity, docs/behaviour.md §3); None in a row written before it existed.
     ``plan`` holds the plan-shaping settings in force when the position was created; None in
     a row written before it existed (the adapter then fixes the settings in force once).
+    ``loss_guard_price`` is the price at which freqtrade's profit ratio is the loss-guard
+    threshold, as the adapter last computed it from the trade (fees, leverage and funding in),
+    for readers of the state (the plot); None while unknown, with the guard off, or in a row
+    written before it existed. The core never reads it: the stop takes the price from the
+    adapter on every call.
     """
 
     version: int = SCHEMA_VERSION
@@ -88,6 +93,7 @@ class PositionState:
     mode: Mode | None = None
     booked_orders: tuple[str, ...] | None = None
     plan: PlanSettings | None = None
+    loss_guard_price: float | None = None
 
     @property
     def next_leg(self) -> int | None:
@@ -121,6 +127,7 @@ def to_json_dict(state: PositionState) -> dict[str, Any]:
         "mode": None if state.mode is None else str(state.mode),
         "booked_orders": None if state.booked_orders is None else list(state.booked_orders),
         "plan": None if state.plan is None else _plan_to_json(state.plan),
+        "loss_guard_price": state.loss_guard_price,
     }
 
 
@@ -290,6 +297,7 @@ def from_json_dict(data: Any) -> PositionState:
         # Added after schema 1 was released: optional, absent in older rows.
         booked_orders=_booked(data.get("booked_orders")),
         plan=_plan(data.get("plan")),
+        loss_guard_price=_optional_price(data.get("loss_guard_price"), "loss_guard_price"),
     )
     if state.tp_hits_count != len(state.triggered_legs) or state.triggered_legs != tuple(
         range(1, len(state.triggered_legs) + 1)
@@ -299,6 +307,10 @@ def from_json_dict(data: Any) -> PositionState:
             f"triggered_legs={list(state.triggered_legs)}"
         )
     return state
+
+
+def _optional_price(value: Any, key: str) -> float | None:
+    return None if value is None else _num(value, key, positive=True)
 
 
 def _finite(value: Any, key: str) -> float:

@@ -20,7 +20,7 @@ Rules:
 import functools
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -227,9 +227,13 @@ def min_remaining_amount(
 # "exitbrain". Guarded by tests/integration/test_hyperopt_settings.py.
 
 
-def file_values(strategy: Any) -> dict[str, Any]:
-    """Return the ``exitbrain`` values of the strategy's parameter file (empty without one)."""
-    return dict(getattr(strategy, "_ft_params_from_file", {}).get("exitbrain", {}) or {})
+def file_values(strategy: Any) -> Mapping[str, Any]:
+    """Return the ``exitbrain`` values of the strategy's parameter file (empty without one).
+
+    Read-only, and not copied: the settings in force look at it on every call.
+    """
+    params = getattr(strategy, "_ft_params_from_file", None) or {}
+    return params.get("exitbrain") or {}
 
 
 # --------------------------------------------------------------------- per-backtest caches

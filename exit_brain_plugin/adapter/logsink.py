@@ -7,6 +7,10 @@ summary at the end says what happened.
 
 Observers (the metrics recorder, the notifier) see each event the moment its line is written,
 and only then: a counter and its log line cannot disagree.
+
+The adapter's own lines (``[EXIT_BRAIN_EXECUTOR]``: settings, a failed count, a fill reported
+again) are built in ``core/events.py`` like every other line and written here by :func:`write`;
+no module of the adapter writes a line by hand.
 """
 
 import logging

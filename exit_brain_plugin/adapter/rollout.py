@@ -15,18 +15,17 @@ and that mode is written back at once. Backtests and hyperopt run every position
 (per-pair modes are a rollout tool of a running bot, §9) and read nothing here.
 """
 
-import logging
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from exit_brain_plugin.adapter import logsink
 from exit_brain_plugin.adapter.logsink import EventSink
 from exit_brain_plugin.adapter.store import OBSERVE_KEY, STATE_KEY, StateStore, position_key
 from exit_brain_plugin.core import BrainConfig, BrainEvent, Mode, PositionState, StateError
+from exit_brain_plugin.core.events import mode_adopted
 from exit_brain_plugin.core.rollout import describe_pair_modes, resolve_mode
 
-
-logger = logging.getLogger("exit_brain")
 
 MODE_KEY = "exit_brain_mode"
 OBSERVE_SUFFIX = " [OBSERVE: not executed]"
@@ -118,12 +117,7 @@ class PositionModes:
         state = store.load(trade)
         if state is not None:
             store.save(trade, replace(state, mode=mode))
-            logger.info(
-                "[EXIT_BRAIN_STATE] %s: state from an earlier release runs in mode=%s until the "
-                "position closes",
-                trade.pair,
-                mode,
-            )
+            logsink.write(mode_adopted(trade.pair, str(mode)))
         # Without a state under its key, the brain creates or rebuilds one (with its mode)
         # in this same callback.
         return mode

@@ -425,6 +425,17 @@ def host_adjustment_waits(pair: str, stake: object, host_tag: object, tag: str) 
     )
 
 
+def mode_adopted(pair: str, mode: str) -> BrainEvent:
+    """A state written by an earlier release (no mode) runs in the mode resolved now."""
+    return BrainEvent(
+        tag=LogTag.STATE,
+        level=Level.INFO,
+        key=f"mode_adopted:{mode}",
+        message=f"{pair}: state from an earlier release runs in mode={mode} until the position "
+        "closes",
+    )
+
+
 def adapter_fault(detail: str, level: Level = Level.WARNING) -> BrainEvent:
     """Something around the decisions failed (a count, a gauge, a message); trading goes on."""
     return _executor(level, f"fault:{detail}", detail)

@@ -92,11 +92,11 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
     @property
     def eb_config(self) -> BrainConfig:
         """The settings in force (config.json, overlaid by hyperopt / parameter-file values)."""
-        return self.eb_runtime.settings
+        return self.eb_runtime.refresh_settings()
 
     def eb_settings(self) -> BrainConfig:
         """Return the settings in force (the same as :attr:`eb_config`)."""
-        return self.eb_runtime.settings
+        return self.eb_runtime.refresh_settings()
 
     @property
     def eb_metrics(self) -> MetricsRecorder | None:

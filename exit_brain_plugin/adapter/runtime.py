@@ -5,8 +5,10 @@ The mixin holds one :class:`ExitBrainRuntime` (``eb_runtime``) and hands every c
 Rules:
 
 1. One name for the settings in force: :attr:`ExitBrainRuntime.settings` (config.json over
-   ``exit_brain_defaults``, overlaid by hyperopt or parameter-file values, adapter/settings.py).
-   ``enabled`` and ``mode`` cannot be overlaid: they are read from :attr:`base`.
+   ``exit_brain_defaults``, overlaid by hyperopt or parameter-file values, adapter/settings.py),
+   read again at start, at each bot loop and when a tool asks (hyperopt sets new values before
+   each backtest, whose first candle is a bot loop). ``enabled`` and ``mode`` cannot be
+   overlaid: they are read from :attr:`base`.
 2. The trade's filled orders are the ground truth (docs/behaviour.md §3): before any decision a
    state is loaded, adopted, repaired or rebuilt from them (:meth:`ExitBrainRuntime.state`),
    and every repair says so in an ``[EXIT_BRAIN_STATE]`` line.
@@ -95,7 +97,11 @@ class ExitBrainRuntime:
 
     @property
     def settings(self) -> BrainConfig:
-        """Return the settings in force now."""
+        """The settings in force: read again at each bot loop (:meth:`refresh_settings`)."""
+        return self._settings
+
+    def refresh_settings(self) -> BrainConfig:
+        """Read the parameter values again (hyperopt draws new ones before each backtest)."""
         key = settings_room.overlay_key(self.strategy)
         if key != self._key:
             self._key = key
@@ -106,6 +112,7 @@ class ExitBrainRuntime:
         """Run the next backtest with ``base`` (``exit-brain tune``): every cache is dropped."""
         self.base = self._settings = base
         self._key = None
+        self.refresh_settings()
         self.clear()
         self._last_loop = None
 
@@ -118,6 +125,7 @@ class ExitBrainRuntime:
 
     def new_loop(self, current_time: datetime) -> None:
         """Start a bot loop: in backtests, a time that goes back starts a new backtest."""
+        self.refresh_settings()
         if not self.backtest:
             monitoring.upkeep(self)
             return
@@ -144,6 +152,7 @@ class ExitBrainRuntime:
         :param host_definition: returns the class after the mixin that defines a callback
         """
         strategy = self.strategy
+        self.refresh_settings()  # the host's ft_bot_start loaded the parameter file
         if self.backtest:
             internals.install_fill_rules()
             strategy.eb_fill_rules = strategy.eb_fill_rules or self.active()

@@ -36,7 +36,7 @@ from typing import Any, ClassVar, TypeVar
 from freqtrade.enums import ExitCheckTuple
 from freqtrade.strategy import DecimalParameter, IStrategy
 
-from exit_brain_plugin.adapter import booking, settings
+from exit_brain_plugin.adapter import booking, settings, stops
 from exit_brain_plugin.adapter import freqtrade_internals as internals
 from exit_brain_plugin.adapter.metrics import MetricsRecorder
 from exit_brain_plugin.adapter.runtime import ExitBrainRuntime
@@ -208,7 +208,15 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
         # answers None (freqtrade keeps the stop it holds).
         fallback = None if after_fill else host
         return self._eb_guarded(
-            "custom_stoploss", trade, fallback, runtime.stop, trade, current_rate, host, after_fill
+            "custom_stoploss",
+            trade,
+            fallback,
+            stops.answer,
+            runtime,
+            trade,
+            current_rate,
+            host,
+            after_fill,
         )
 
     def custom_exit(
@@ -335,5 +343,5 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
             exits,
             internals.rename_stop_exits,
             exits,
-            lambda: runtime.stop_exit_name(trade),
+            lambda: stops.exit_name(runtime, trade),
         )

@@ -21,18 +21,17 @@ Rules:
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from exit_brain_plugin.adapter import booking, logsink, monitoring, recovery, stops, translate
+from exit_brain_plugin.adapter import booking, logsink, monitoring, recovery, translate
 from exit_brain_plugin.adapter import freqtrade_internals as internals
 from exit_brain_plugin.adapter import settings as settings_room
 from exit_brain_plugin.adapter.metrics import MetricsRecorder
 from exit_brain_plugin.adapter.rollout import ModeSink, PositionModes, RoutedStore
 from exit_brain_plugin.adapter.store import position_key
 from exit_brain_plugin.core import (
-    LOSS_GUARD_TAG,
     BrainConfig,
     BrainEvent,
     Decision,
@@ -52,7 +51,7 @@ from exit_brain_plugin.core.events import (
     initialized,
     settings_in_force,
 )
-from exit_brain_plugin.core.exit_reasons import classify_exit, stop_kind_from_tag, stop_tag
+from exit_brain_plugin.core.exit_reasons import classify_exit, stop_kind_from_tag
 from exit_brain_plugin.core.parameters import describe
 
 
@@ -260,37 +259,6 @@ class ExitBrainRuntime:
         """Return which stop ``stop_price`` is (``loss_guard``, ``breakeven``, ``tp1``, …)."""
         tolerance = (translate.price_step(trade) or 0.0) * 1.01
         return classify_stop(state, stop_price, self.guard_price(trade), tolerance)
-
-    def stop_exit_name(self, trade: Any) -> str | None:
-        """Return the exit reason of a stop exit, named by the stop that fired (§6)."""
-        state = self.store.peek(trade) or self.state(trade, check=False)
-        if state is None:
-            return None
-        kind = self.stop_reason(state, trade, float(trade.stop_loss))
-        return LOSS_GUARD_TAG if kind == "loss_guard" else stop_tag(kind)
-
-    def stop(
-        self, trade: Any, current_rate: float, host: float | None, after_fill: bool
-    ) -> float | None:
-        """Return the ``custom_stoploss`` answer: the tighter of the host's and the brain's."""
-        key = position_key(trade)
-        before_add = self.guard_before_add.pop(key, None) if after_fill else None
-        state = self.state(trade, check=not after_fill)
-        guard = None if state is None else self.guard_price(trade)
-        if state is not None and state.loss_guard_price != guard:
-            # Kept in the state for its readers (the plot); written when it changes (an added
-            # entry, funding), not on every call.
-            state = replace(state, loss_guard_price=guard)
-            self.store.save(trade, state, persist=False)
-        return stops.stop_answer(
-            trade,
-            state,
-            self.settings,
-            current_rate=current_rate,
-            host=host,
-            loss_guard_price=guard,
-            guard_before_add=before_add,
-        )
 
     def exit_price(self, trade: Any, exit_tag: str, proposed_rate: float) -> float:
         """Return the price of one of the brain's exits: exact level prices in backtests."""

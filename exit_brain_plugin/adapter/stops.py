@@ -1,19 +1,74 @@
 """The stop the brain answers ``custom_stoploss`` with: to the tick, and never looser.
 
-freqtrade holds one stop per trade and moves it with the ratio ``custom_stoploss`` returns
-(``Trade.adjust_stop_loss``): on normal calls only tighter, on fill-time calls (``after_fill``)
-either way. The brain's answer is the tightest of its candidates (ratchet, loss guard), the
-strategy's own answer and the stop freqtrade already holds, so no answer of the strategy's and
-no call can loosen it; the one move that can is the brain's own loss-guard stop after an added
-entry (the guard is PnL % of the whole position, docs/decisions.md "Additional entries").
+Rules:
+
+1. freqtrade holds one stop per trade and moves it with the ratio ``custom_stoploss`` returns
+   (``Trade.adjust_stop_loss``): on normal calls only tighter, on fill-time calls
+   (``after_fill``) either way. The brain's answer is the tightest of its candidates (ratchet,
+   loss guard), the strategy's own answer and the stop freqtrade already holds, so no answer of
+   the strategy's and no call can loosen it.
+2. The one move that can loosen it is the brain's own loss-guard stop after an added entry
+   (the guard is PnL % of the whole position, docs/decisions.md "Additional entries").
+3. The loss-guard price the stop uses is kept in the position's state (``loss_guard_price``)
+   for its readers, written when it changes.
+4. A stop exit is named by the stop that fired: ``exit_brain_loss_guard`` at the guard price,
+   else ``exit_brain_stop_<kind>`` (:func:`exit_name`).
 """
 
 import math
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from exit_brain_plugin.adapter import translate
-from exit_brain_plugin.core import BrainConfig, PositionState, evaluate_stop
+from exit_brain_plugin.adapter.store import position_key
+from exit_brain_plugin.core import LOSS_GUARD_TAG, BrainConfig, PositionState, evaluate_stop
+from exit_brain_plugin.core.exit_reasons import stop_tag
 from exit_brain_plugin.core.pricing import tighter_stop
+
+
+if TYPE_CHECKING:
+    from exit_brain_plugin.adapter.runtime import ExitBrainRuntime
+
+
+def answer(
+    runtime: "ExitBrainRuntime",
+    trade: Any,
+    current_rate: float,
+    host: float | None,
+    after_fill: bool,
+) -> float | None:
+    """Return the ``custom_stoploss`` answer: the tighter of the host's and the brain's.
+
+    :param host: the strategy's own answer (a ratio), or None
+    :param after_fill: a fill-time call (freqtrade may move the stop either way)
+    """
+    key = position_key(trade)
+    before_add = runtime.guard_before_add.pop(key, None) if after_fill else None
+    state = runtime.state(trade, check=not after_fill)
+    guard = None if state is None else runtime.guard_price(trade)
+    if state is not None and state.loss_guard_price != guard:
+        # Kept in the state for its readers (the plot); written when it changes (an added
+        # entry, funding), not on every call.
+        state = replace(state, loss_guard_price=guard)
+        runtime.store.save(trade, state, persist=False)
+    return stop_answer(
+        trade,
+        state,
+        runtime.settings,
+        current_rate=current_rate,
+        host=host,
+        loss_guard_price=guard,
+        guard_before_add=before_add,
+    )
+
+
+def exit_name(runtime: "ExitBrainRuntime", trade: Any) -> str | None:
+    """Return the exit reason of a stop exit, named by the stop that fired (§6), or None."""
+    state = runtime.store.peek(trade) or runtime.state(trade, check=False)
+    if state is None:
+        return None
+    kind = runtime.stop_reason(state, trade, float(trade.stop_loss))
+    return LOSS_GUARD_TAG if kind == "loss_guard" else stop_tag(kind)
 
 
 def stop_answer(

@@ -34,6 +34,7 @@ from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from freqtrade.enums import ExitCheckTuple
+from freqtrade.exceptions import ConfigurationError
 from freqtrade.strategy import DecimalParameter, IStrategy
 
 from exit_brain_plugin.adapter import booking, settings, stops
@@ -112,8 +113,6 @@ class ExitBrainMixin(IStrategy):  # type: ignore[misc]
 
         :raises ConfigurationError: for a bad value, or a changed ``enabled`` / ``mode``
         """
-        from freqtrade.exceptions import ConfigurationError
-
         base = settings.parse_settings(self.exit_brain_defaults, {"exit_brain": section})
         loaded = self.eb_runtime.base
         if (base.enabled, base.mode) != (loaded.enabled, loaded.mode):

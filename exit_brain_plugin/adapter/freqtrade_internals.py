@@ -2,7 +2,8 @@
 
 The callbacks use freqtrade's public surface (``IStrategy``, ``Trade``, ``stoploss_from_absolute``)
 everywhere else; what they need beyond it is here, each item citing the freqtrade file it leans
-on and the test that fails when freqtrade changes it. The other room of freqtrade internals is
+on and the test that fails when freqtrade changes it (tests/adapter/test_freqtrade_internals.py
+checks the facts against freqtrade directly). The other room of freqtrade internals is
 ``adapter/backtest.py``: the fill-rule patches on ``Backtesting``'s private methods, loaded in
 backtests only.
 

@@ -1,0 +1,61 @@
+"""The freqtrade internals the adapter leans on (adapter/freqtrade_internals.py), checked against
+freqtrade itself: each test fails when freqtrade changes the behaviour the room cites."""
+
+import copy
+from types import SimpleNamespace
+
+from freqtrade.data.dataprovider import DataProvider
+from freqtrade.enums import ExitCheckTuple, ExitType
+from freqtrade.resolvers import StrategyResolver
+from freqtrade.strategy.strategy_wrapper import strategy_safe_wrapper
+
+from exit_brain_plugin.adapter import freqtrade_internals as internals
+from tests.integration.backtest_harness import make_config
+
+
+def _seen_trade(callback):
+    seen = []
+
+    def method(*, trade):
+        seen.append(trade)
+
+    wrapped = callback(method)
+    trade = SimpleNamespace(pair="ETH/BTC")
+    strategy_safe_wrapper(wrapped)(trade=trade)
+    return seen[0], trade
+
+
+def test_strategy_wrapper_passes_the_trade_uncopied_only_under_the_istrategy_qualname():
+    # strategy/strategy_wrapper.py: the deep copy is skipped for "IStrategy." qualnames.
+    seen, trade = _seen_trade(lambda method: internals.uncopied(method, "custom_exit"))
+    assert seen is trade
+    seen, trade = _seen_trade(lambda method: method)
+    assert seen is not trade
+
+
+def test_the_dataprovider_keeps_the_exchange_as_a_private_attribute():
+    exchange = object()
+    assert DataProvider({}, exchange)._exchange is exchange
+
+
+def test_a_loaded_strategy_has_its_parameter_file_values_by_space():
+    strategy = StrategyResolver.load_strategy(copy.deepcopy(make_config()))
+    assert isinstance(strategy._ft_params_from_file, dict)
+    assert internals.file_values(strategy) == {}
+
+
+def test_renaming_a_stop_exit_keeps_its_exit_type():
+    exits = [
+        ExitCheckTuple(exit_type=ExitType.STOP_LOSS),
+        ExitCheckTuple(exit_type=ExitType.ROI),
+    ]
+    renamed = internals.rename_stop_exits(exits, lambda: "exit_brain_stop_breakeven")
+    assert renamed[0].exit_type is ExitType.STOP_LOSS
+    assert renamed[0].exit_reason == "exit_brain_stop_breakeven"
+    assert renamed[1].exit_reason == ExitType.ROI.value
+
+
+def test_backtests_force_limit_exits_and_remember_the_hosts_type():
+    strategy = SimpleNamespace(order_types={"entry": "limit", "exit": "market"})
+    assert internals.force_limit_exits(strategy) == "market"
+    assert strategy.order_types == {"entry": "limit", "exit": "limit"}

@@ -48,7 +48,6 @@ from exit_brain_plugin.core import (
     FillKind,
     PositionOpen,
     PositionState,
-    RatchetRule,
     Side,
     TpLevel,
     apply_fill,
@@ -56,6 +55,7 @@ from exit_brain_plugin.core import (
     legs_from_tag,
 )
 from exit_brain_plugin.core.exit_reasons import classify_exit, is_stop_reason, stop_kind_from_tag
+from exit_brain_plugin.core.ratchet import ratchet_stop_name, ratchet_stop_names
 
 
 # Stop kinds that are not the ratchet's: no profit is locked by them.
@@ -356,12 +356,8 @@ def stop_kind(trade: TradeRecord, config: BrainConfig, replay: Replay | None = N
         return named
     if replay is not None:
         return replay.stop_kind
-    hits = len(trade.tp_legs)
-    if hits == 0 or not config.ratchet_sl_enabled:
-        return "initial"
-    if hits == 1:
-        return "breakeven"
-    return "tp1" if config.ratchet_rule is RatchetRule.SEED else f"tp{hits - 1}"
+    named = ratchet_stop_name(len(trade.tp_legs), config) if config.ratchet_sl_enabled else None
+    return named or "initial"
 
 
 def locked_profit(events: Sequence[RatchetEvent]) -> tuple[str, float] | None:
@@ -457,12 +453,9 @@ def _period_days(trades: Sequence[TradeRecord]) -> int:
 
 
 def _kinds_shown(config: BrainConfig, levels: int) -> list[str]:
-    # Every stop kind the settings can produce is listed, also when it never closed a trade.
-    if not config.ratchet_sl_enabled:
-        return ["initial"]
-    if config.ratchet_rule is RatchetRule.SEED:
-        return ["initial", "breakeven", "tp1"]
-    return ["initial", "breakeven", *(f"tp{n}" for n in range(1, max(levels, 2)))]
+    # Every stop kind the settings can produce is listed, also when it never closed a trade
+    # (from two take-profits on, so that a one-level ladder still shows the tp1 row).
+    return ["initial", *ratchet_stop_names(config, max(levels, 2))]
 
 
 def summarize(trades: Sequence[TradeRecord], config: BrainConfig) -> Summary:

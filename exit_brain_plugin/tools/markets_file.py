@@ -74,4 +74,4 @@ def read_markets_snapshot(path: str | os.PathLike[str]) -> dict[str, dict[str, A
     problem = snapshot_problem(data)
     if problem is not None:
         raise MarketsFileError(problem)
-    return data  # type: ignore[no-any-return]
+    return data

@@ -40,7 +40,7 @@ from freqtrade.rpc import RPC
 from freqtrade.worker import Worker
 from sqlalchemy import create_engine, text
 
-from exit_brain_plugin.adapter.offline import install_offline_markets
+from exit_brain_plugin.tools.offline import install_offline_markets
 
 
 REPO = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@
 import pytest
 
 from exit_brain_plugin.core import parse_config
-from exit_brain_plugin.reports.analysis import (
+from exit_brain_plugin.tools.reports.analysis import (
     OrderRecord,
     TradeRecord,
     day_colour,

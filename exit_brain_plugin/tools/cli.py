@@ -102,9 +102,9 @@ def _shadow_parser(commands: Any) -> None:
 
 
 def _shadow(db_url: str, *, as_json: bool) -> int:
-    from exit_brain_plugin.adapter.tradedb import read_trades
-    from exit_brain_plugin.reports.shadow import shadow_report
-    from exit_brain_plugin.reports.sources import ReportInputError
+    from exit_brain_plugin.tools.reports.shadow import shadow_report
+    from exit_brain_plugin.tools.reports.sources import ReportInputError
+    from exit_brain_plugin.tools.tradedb import read_trades
 
     try:
         shown, trades = read_trades(db_url)
@@ -114,7 +114,7 @@ def _shadow(db_url: str, *, as_json: bool) -> int:
     if as_json:
         print(json.dumps(report.to_json(), indent=2))
         return 0
-    from exit_brain_plugin.reports.shadow_render import render_shadow
+    from exit_brain_plugin.tools.reports.shadow_render import render_shadow
 
     render_shadow(report)
     return 0
@@ -161,7 +161,7 @@ def _set_parser(commands: Any) -> None:
 
 
 def _set(args: argparse.Namespace) -> int:
-    from exit_brain_plugin.adapter.admin import SetError, run_set
+    from exit_brain_plugin.tools.admin import SetError, run_set
 
     try:
         lines = run_set(
@@ -212,7 +212,7 @@ def _tune_parser(commands: Any) -> None:
 
 
 def _tune(args: argparse.Namespace) -> int:
-    from exit_brain_plugin.adapter.tune import ProgressLine, TuneError, TuneOptions, render, tune
+    from exit_brain_plugin.tools.tune import ProgressLine, TuneError, TuneOptions, render, tune
 
     options = TuneOptions(
         config_file=args.config,
@@ -245,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
     if args.command == "ft":
-        from exit_brain_plugin.adapter.offline import run_freqtrade
+        from exit_brain_plugin.tools.offline import run_freqtrade
 
         return run_freqtrade(list(args.args))
     if args.command == "report":
@@ -271,7 +271,7 @@ def _fail(message: str) -> int:
 def _read_config(config_path: Path | None) -> dict[str, Any] | None:
     if config_path is None:
         return None
-    from exit_brain_plugin.reports.sources import ReportInputError
+    from exit_brain_plugin.tools.reports.sources import ReportInputError
 
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
@@ -283,8 +283,8 @@ def _read_config(config_path: Path | None) -> dict[str, Any] | None:
 
 
 def _report(path: str, config_path: Path | None, *, as_json: bool) -> int:
-    from exit_brain_plugin.reports.analysis import summarize
-    from exit_brain_plugin.reports.sources import ReportInputError, load_any
+    from exit_brain_plugin.tools.reports.analysis import summarize
+    from exit_brain_plugin.tools.reports.sources import ReportInputError, load_any
 
     try:
         sets = load_any(path, _read_config(config_path))
@@ -317,15 +317,15 @@ def _print(summaries: list[tuple[str, Any]], *, as_json: bool) -> None:
     if as_json:
         print(json.dumps({name: summary.to_json() for name, summary in summaries}, indent=2))
         return
-    from exit_brain_plugin.reports.render import render_summary
+    from exit_brain_plugin.tools.reports.render import render_summary
 
     for name, summary in summaries:
         render_summary(name, summary)
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from exit_brain_plugin.adapter.compare import compare_runs, ratchet_effect, run_variants
-    from exit_brain_plugin.reports.sources import ReportInputError
+    from exit_brain_plugin.tools.compare import compare_runs, ratchet_effect, run_variants
+    from exit_brain_plugin.tools.reports.sources import ReportInputError
 
     config_file, timerange = MARKETS[args.market]
     config_path = args.config or Path(config_file)
@@ -348,7 +348,7 @@ def _compare(args: argparse.Namespace) -> int:
         effect = ratchet_effect(rows)
         print(json.dumps({"title": title, "rows": rows_json, "ratchet_effect": effect}, indent=2))
         return 0
-    from exit_brain_plugin.reports.render import render_comparison
+    from exit_brain_plugin.tools.reports.render import render_comparison
 
     render_comparison(title, rows, str(base.get("stake_currency", "")))
     print(f"ladder off: {LADDER_OFF_HELP}.")
@@ -366,14 +366,14 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from exit_brain_plugin.adapter.plot import (
+    from exit_brain_plugin.tools.plot import (
         DEFAULT_DATADIR,
         build_figure,
         load_candles,
         select,
         write_html,
     )
-    from exit_brain_plugin.reports.sources import ReportInputError, load_backtest
+    from exit_brain_plugin.tools.reports.sources import ReportInputError, load_backtest
 
     try:
         sets = load_backtest(args.export)
@@ -397,9 +397,9 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
-    from exit_brain_plugin.adapter.offline import run_freqtrade
-    from exit_brain_plugin.reports.analysis import summarize
-    from exit_brain_plugin.reports.sources import ReportInputError, load_backtest
+    from exit_brain_plugin.tools.offline import run_freqtrade
+    from exit_brain_plugin.tools.reports.analysis import summarize
+    from exit_brain_plugin.tools.reports.sources import ReportInputError, load_backtest
 
     markets = ["spot", "futures"] if args.market == "both" else [args.market]
     results = Path(args.userdir) / "backtest_results"

@@ -9,7 +9,7 @@ everything else freqtrade needs for backtesting are already local.
 
 Usage::
 
-    python -m exit_brain_plugin.adapter.offline backtesting --config config.json \\
+    python -m exit_brain_plugin.tools.offline backtesting --config config.json \\
         --userdir user_data --strategy MyStrategy --timerange 20180110-20180130
 
 The snapshot path is, in this order: the ``path`` argument, the ``EXIT_BRAIN_MARKETS``
@@ -42,7 +42,7 @@ from exit_brain_plugin.tools.markets_file import (
 )
 
 
-logger = logging.getLogger("exit_brain_plugin.adapter.offline")
+logger = logging.getLogger("exit_brain_plugin.tools.offline")
 
 __all__ = [
     "ENV_VAR",

@@ -179,7 +179,7 @@ class Engine:
 
         :raises TuneError: for a config, strategy or data freqtrade or the brain refuses
         """
-        from exit_brain_plugin.adapter.offline import install_offline_markets
+        from exit_brain_plugin.tools.offline import install_offline_markets
 
         self.loss_name = options.loss
         self.loads = 0

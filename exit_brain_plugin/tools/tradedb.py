@@ -29,7 +29,7 @@ from exit_brain_plugin.adapter.store import OBSERVE_KEY, STATE_KEY
 from exit_brain_plugin.core import PositionState, StateError, from_json_dict
 from exit_brain_plugin.core.ledger import VirtualFill, ledger_from_json
 from exit_brain_plugin.core.markets import amount_step, price_step
-from exit_brain_plugin.tools.reports.analysis import OrderRecord, TradeRecord
+from exit_brain_plugin.tools.reports.records import OrderRecord, TradeRecord
 from exit_brain_plugin.tools.reports.shadow import StoredTrade
 from exit_brain_plugin.tools.reports.sources import ReportInputError
 

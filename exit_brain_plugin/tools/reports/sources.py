@@ -29,7 +29,7 @@ from exit_brain_plugin.tools.markets_file import (
     find_markets_snapshot,
     read_markets_snapshot,
 )
-from exit_brain_plugin.tools.reports.analysis import TradeRecord, trades_of
+from exit_brain_plugin.tools.reports.records import TradeRecord, trades_of
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -8,13 +8,14 @@ Rules this module proves, each through freqtrade's own wrapper (``strategy_wrapp
    callback a strategy implements), the same probe sees no identical trade at all, so a change
    in freqtrade's "implemented by the user" test fails rule 1.
 
-The probe wraps the mixin's public callbacks (``functools.wraps`` keeps their names), records
-the ``trade`` each call receives and whether it is one of freqtrade's open trades at that
-moment.
+The probe wraps the mixin's public callbacks (``functools.wraps`` keeps their names, and the
+signature is kept for freqtrade's ``getfullargspec`` check of ``after_fill``), records the
+``trade`` each call receives and whether it is one of freqtrade's open trades at that moment.
 """
 
 import copy
 import functools
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,9 +67,11 @@ class Probe:
         def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
             trade = kwargs["trade"]  # freqtrade passes the trade by keyword
             held = any(open_trade is trade for open_trade in LocalTrade.bt_trades_open)
-            probe.calls.append((name, trade, held))
+            label = f"{name}(after_fill)" if kwargs.get("after_fill") else name
+            probe.calls.append((label, trade, held))
             return callback(self, *args, **kwargs)
 
+        spy.__signature__ = inspect.signature(callback)  # type: ignore[attr-defined]
         return spy
 
     def count(self, name: str) -> int:
@@ -109,7 +112,7 @@ def test_every_brain_callback_receives_freqtrades_own_trade_object(monkeypatch):
         "exit_brain_tp2",
         "exit_brain_stop_tp1",
     ]
-    for name in CALLBACKS:
+    for name in (*CALLBACKS, "custom_stoploss(after_fill)"):
         assert probe.count(name) >= 1, name
     assert len(probe.calls) >= 10, [c[0] for c in probe.calls]
     # Counted: every call got the one object freqtrade keeps (the closed trade is the same

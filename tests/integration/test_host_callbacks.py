@@ -25,6 +25,7 @@ import pytest
 
 from tests.integration.backtest_harness import Candle as C
 from tests.integration.backtest_harness import exit_orders, make_config, run_backtest
+from tests.trade_orders import entry_orders
 
 
 STRATEGY = "ExitBrainHostCallbacksStrategy"
@@ -48,14 +49,6 @@ def _config(brain=None, **host):
         brain={**FAR_LADDER, **(brain or {})},
         extra={"order_types": LIMIT_EXITS, **host},
     )
-
-
-def _entries(trade):
-    return [
-        (o.ft_order_tag, float(o.safe_filled), float(o.safe_price))
-        for o in trade.orders
-        if o.ft_order_side == trade.entry_side and (o.safe_filled or 0) > 0
-    ]
 
 
 def _assert_host_kept_its_copies(run, *names):
@@ -142,7 +135,7 @@ HOST_DCA = [
 def test_host_adjust_trade_position_adds_to_the_position():
     run = run_backtest(HOST_DCA, _config(host_dca_at=_candle(3), host_dca_stake=0.05))
     (trade,) = run.trades
-    assert _entries(trade) == [(None, 0.5, 0.1), ("host_dca", 0.51, 0.098)]
+    assert entry_orders(trade) == [(None, 0.5, 0.1), ("host_dca", 0.51, 0.098)]
     assert trade.amount == pytest.approx(1.01)
     assert trade.open_rate == pytest.approx((0.05 + 0.51 * 0.098) / 1.01, abs=1e-5)
     assert exit_orders(trade) == [("exit_signal", 1.01, 0.0992)]

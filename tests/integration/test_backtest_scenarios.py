@@ -1,7 +1,8 @@
 """freqtrade's own Backtesting on hand-built candles: fills, tags, ratchets, loss guard.
 
-One parametrized runner plays every row of the scenario table (``tests/integration/
-scenarios.py``: candles, settings, expected trades), as freqtrade's own
+One parametrized runner plays every row of the scenario tables (``scenarios_ladder.py``,
+``scenarios_fills.py``: candles, settings, expected trades; types in ``scenarios.py``), as
+freqtrade's own
 ``tests/optimize/test_backtest_detail.py`` does. Scenarios that need more than candles and
 settings (here: a ``--timeframe-detail`` replay compared with the plain run) are plain tests
 below the runner.
@@ -19,7 +20,12 @@ from tests.integration.backtest_harness import (
     make_config,
     run_backtest,
 )
-from tests.integration.scenarios import SCENARIOS, ExpectedTrade, Scenario
+from tests.integration.scenarios import ExpectedTrade, Scenario
+from tests.integration.scenarios_fills import TRUTHFUL_FILL_SCENARIOS
+from tests.integration.scenarios_ladder import LADDER_SCENARIOS, STOP_TICK_SCENARIOS
+
+
+SCENARIOS = (*LADDER_SCENARIOS, *STOP_TICK_SCENARIOS, *TRUTHFUL_FILL_SCENARIOS)
 
 
 def _date(run, index: int) -> pd.Timestamp:

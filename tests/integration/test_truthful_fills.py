@@ -8,7 +8,7 @@
   ``_get_order_filled``), which one float step used to fail.
 
 The scenarios that are candles and settings only are rows of the scenario table
-(``tests/integration/scenarios.py``, ``TRUTHFUL_FILL_SCENARIOS``), run by
+(``tests/integration/scenarios_fills.py``), run by
 ``test_backtest_scenarios.py``; the ones below need a second run or a patched rule.
 
 ETH/BTC's tick is 0.000001; XRP/USDT:USDT's is 0.0001.

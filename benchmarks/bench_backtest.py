@@ -476,7 +476,7 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
     from freqtrade.enums import RunMode
     from freqtrade.optimize.backtesting import Backtesting
 
-    from exit_brain_plugin.adapter.offline import install_offline_markets
+    from exit_brain_plugin.tools.offline import install_offline_markets
 
     install_offline_markets()
     if spec.get("experiments"):

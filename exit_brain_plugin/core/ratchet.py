@@ -6,6 +6,8 @@ R1. After a take-profit fill with ``tp_hits_count >= 1`` the candidate stop is t
     (``step``).
 R2. ``ratchet_offset`` moves the candidate that price fraction further in the trade's favour.
 R3. The stop only tightens: long ``new = max(active, candidate)``, short ``min``.
+R4. The stop the ratchet sets is named by the price it sits on: ``breakeven`` (the entry),
+    else ``tp<leg>``; this is its ``sl_reason`` and the stop kind the reports show.
 Precedence: loss guard before plan before take-profit before ratchet (brain.py).
 Invariant: the stop never loosens (test_stop_never_loosens).
 """
@@ -20,17 +22,53 @@ from exit_brain_plugin.core.pricing import approx_eq, shift_favourable, tighter_
 from exit_brain_plugin.core.state import PositionState, RatchetRecord
 
 
+def ratchet_leg(tp_hits: int, config: BrainConfig) -> int | None:
+    """Return the take-profit leg whose price the ratchet stop sits on after ``tp_hits`` (R1).
+
+    :param tp_hits: take-profit fills so far
+    :return: 0 for the entry price (breakeven after TP1), ``n`` for TPn's price, or None
+        before the first take-profit
+    """
+    if tp_hits < 1:
+        return None
+    if tp_hits == 1:
+        return 0
+    return 1 if config.ratchet_rule is RatchetRule.SEED else tp_hits - 1
+
+
+def ratchet_stop_name(tp_hits: int, config: BrainConfig) -> str | None:
+    """Return the name of the stop the ratchet sets after ``tp_hits`` (R4), or None before TP1.
+
+    :return: ``"breakeven"`` or ``"tp<leg>"``
+    """
+    leg = ratchet_leg(tp_hits, config)
+    if leg is None:
+        return None
+    return "breakeven" if leg == 0 else f"tp{leg}"
+
+
+def ratchet_stop_names(config: BrainConfig, max_tp_hits: int) -> tuple[str, ...]:
+    """Return every stop name the ratchet can set within ``max_tp_hits`` fills, in order (R4).
+
+    :return: ``()`` when the ratchet is off
+    """
+    if not config.ratchet_sl_enabled:
+        return ()
+    names = (ratchet_stop_name(hits, config) for hits in range(1, max_tp_hits + 1))
+    return tuple(dict.fromkeys(name for name in names if name is not None))
+
+
 def ratchet_candidate(state: PositionState, config: BrainConfig) -> tuple[float, str, str] | None:
     """Return ``(price, sl_reason, description)`` of the stop R1-R2 ask for, or None."""
     hits = state.tp_hits_count
-    if hits < 1:
+    leg = ratchet_leg(hits, config)
+    if leg is None:
         return None
-    if hits == 1:
-        price, sl_reason, text = state.entry_price, "breakeven", "breakeven after TP1"
+    sl_reason = ratchet_stop_name(hits, config) or ""
+    if leg == 0:
+        price, text = state.entry_price, "breakeven after TP1"
     else:
-        leg = 1 if config.ratchet_rule is RatchetRule.SEED else hits - 1
-        price = state.tp_levels[leg - 1].price
-        sl_reason, text = f"tp{leg}", f"TP{leg} price after TP{hits} hit"
+        price, text = state.tp_levels[leg - 1].price, f"TP{leg} price after TP{hits} hit"
     return shift_favourable(state.side, price, config.ratchet_offset), sl_reason, text
 
 

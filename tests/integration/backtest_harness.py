@@ -12,8 +12,11 @@ from freqtrade.enums import RunMode
 from freqtrade.optimize.backtesting import Backtesting
 from freqtrade.persistence import LocalTrade
 
-from exit_brain_plugin.adapter.offline import install_offline_markets
+from exit_brain_plugin.tools.offline import install_offline_markets
+from tests.trade_orders import exit_orders
 
+
+__all__ = ["BacktestRun", "Candle", "candles_frame", "exit_orders", "make_config", "run_backtest"]
 
 REPO = Path(__file__).resolve().parents[2]
 STRATEGIES = Path(__file__).resolve().parent / "strategies"
@@ -157,12 +160,3 @@ def run_backtest(
         frame=frame,
         states=states,
     )
-
-
-def exit_orders(trade: Any) -> list[tuple[str, float, float]]:
-    """Return the trade's filled exit orders as (tag, amount, price)."""
-    return [
-        (o.ft_order_tag, float(o.safe_filled), float(o.safe_price))
-        for o in trade.orders
-        if o.ft_order_side == trade.exit_side and (o.safe_filled or 0) > 0
-    ]

@@ -1,20 +1,9 @@
-"""Integration tests drive freqtrade itself: skip cleanly where it is not installed."""
+"""Integration tests drive freqtrade's Backtesting: the shared freqtrade conftest, marked
+``integration`` (skipped cleanly where freqtrade is not installed)."""
 
-import logging
-
-import pytest
-
-
-pytest.importorskip("freqtrade")
+from tests.freqtrade_conftest import brain_logs_at_debug, mark_folder_integration
 
 
-@pytest.fixture(autouse=True)
-def _brain_logs_at_debug(caplog: pytest.LogCaptureFixture) -> None:
-    # Backtests write routine brain lines at DEBUG; tests read them.
-    caplog.set_level(logging.DEBUG, logger="exit_brain")
+__all__ = ["brain_logs_at_debug", "pytest_collection_modifyitems"]
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "/integration/" in str(item.fspath):
-            item.add_marker(pytest.mark.integration)
+pytest_collection_modifyitems = mark_folder_integration("integration")

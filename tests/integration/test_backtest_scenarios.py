@@ -1,10 +1,12 @@
 """freqtrade's own Backtesting on hand-built candles: fills, tags, ratchets, loss guard.
 
-Each table row is one candle: ``C(open, high, low, close, signals)``; the comment says what
-should happen on it. freqtrade enters at the open of the candle after the signal.
+One parametrized runner plays every row of the scenario tables (``scenarios_ladder.py``,
+``scenarios_fills.py``: candles, settings, expected trades; types in ``scenarios.py``), as
+freqtrade's own
+``tests/optimize/test_backtest_detail.py`` does. Scenarios that need more than candles and
+settings (here: a ``--timeframe-detail`` replay compared with the plain run) are plain tests
+below the runner.
 """
-
-import math
 
 import pandas as pd
 import pytest
@@ -18,6 +20,12 @@ from tests.integration.backtest_harness import (
     make_config,
     run_backtest,
 )
+from tests.integration.scenarios import ExpectedTrade, Scenario
+from tests.integration.scenarios_fills import TRUTHFUL_FILL_SCENARIOS
+from tests.integration.scenarios_ladder import LADDER_SCENARIOS, STOP_TICK_SCENARIOS
+
+
+SCENARIOS = (*LADDER_SCENARIOS, *STOP_TICK_SCENARIOS, *TRUTHFUL_FILL_SCENARIOS)
 
 
 def _date(run, index: int) -> pd.Timestamp:
@@ -29,167 +37,42 @@ def _filled_at(trade, tag: str) -> pd.Timestamp:
     return pd.Timestamp(order.order_filled_utc)
 
 
-LONG_TP_INSIDE = [
-    C(0.1000, 0.1000, 0.1000, 0.1000, enter_long=1),  # 0 signal
-    C(0.1000, 0.1005, 0.0995, 0.1000),  # 1 entry at 0.1000; TP1 0.101 rests
-    C(0.1000, 0.1015, 0.0999, 0.1010),  # 2 TP1 touched inside: fills at exactly 0.101
-    C(0.1010, 0.1012, 0.1003, 0.1005),  # 3 nothing
-    C(0.1005, 0.1006, 0.0998, 0.0999),  # 4 breakeven stop 0.1000 hit
-    C(0.0999, 0.1000, 0.0998, 0.0999),  # 5
-]
+def _config(scenario: Scenario):
+    leverage = {"test_leverage": scenario.leverage} if scenario.leverage is not None else None
+    config = make_config(futures=scenario.futures, extra=leverage)
+    config["exit_brain"] = {**config["exit_brain"], **scenario.brain}
+    return config
 
 
-def test_tp_touched_inside_a_candle_fills_at_exactly_the_tp_price(caplog):
-    run = run_backtest(LONG_TP_INSIDE, make_config())
-    (trade,) = run.trades
-    assert exit_orders(trade) == [
-        ("exit_brain_tp1", 0.125, 0.101),
-        ("exit_brain_stop_breakeven", 0.375, 0.1),
-    ]
-    assert _filled_at(trade, "exit_brain_tp1") == _date(run, 2)
-    state = run.states[trade.id]
-    assert state["tp_hits_count"] == 1
-    assert state["triggered_legs"] == [1]
-    assert state["exit_kind"] == "stop:breakeven"
-    assert (
-        "[EXIT_RATCHET_SL] 🎯 ETH/BTC LONG: SL ratcheted $0.0500 → $0.1000 - "
-        "breakeven after TP1 (tp_hits=1)" in caplog.text
-    )
-
-
-LONG_GAP = [
-    C(0.1000, 0.1000, 0.1000, 0.1000, enter_long=1),  # 0 signal
-    C(0.1000, 0.1005, 0.0995, 0.1000),  # 1 entry at 0.1000
-    C(0.1025, 0.1030, 0.1022, 0.1028),  # 2 opens beyond TP1 0.101 and TP2 0.102: one exit at 0.1025
-    C(0.1028, 0.1030, 0.1015, 0.1020),  # 3 stop now at TP1's price 0.101: not hit
-    C(0.1020, 0.1021, 0.1005, 0.1006),  # 4 stop 0.101 hit
-    C(0.1006, 0.1007, 0.1004, 0.1005),  # 5
-]
-
-
-def test_candle_opening_beyond_two_levels_fills_at_its_open_and_counts_two_hits(caplog):
-    run = run_backtest(LONG_GAP, make_config())
-    (trade,) = run.trades
-    # 0.5 × (1 − 0.75 × 0.75) = 0.21875, truncated to the 0.001 step.
-    assert exit_orders(trade) == [
-        ("exit_brain_tp1+tp2", 0.218, 0.1025),
-        ("exit_brain_stop_tp1", 0.282, 0.101),
-    ]
-    assert _filled_at(trade, "exit_brain_tp1+tp2") == _date(run, 2)
-    state = run.states[trade.id]
-    assert state["tp_hits_count"] == 2
-    assert state["triggered_legs"] == [1, 2]
-    assert state["active_sl"] == pytest.approx(0.101)
-    assert state["exit_kind"] == "stop:tp1"
-    assert "TP1 price after TP2 hit (tp_hits=2)" in caplog.text
-
-
-LONG_LADDER = [
-    C(0.1000, 0.1000, 0.1000, 0.1000, enter_long=1),  # 0 signal
-    C(0.1000, 0.1005, 0.0995, 0.1000),  # 1 entry at 0.1000
-    C(0.1000, 0.1012, 0.1001, 0.1010),  # 2 TP1 0.101 fills; stop -> 0.1000 (breakeven)
-    C(0.1010, 0.1021, 0.1005, 0.1019),  # 3 TP2 0.102 fills; stop -> 0.101 (TP1's price)
-    C(0.1019, 0.1019, 0.1012, 0.1013),  # 4 nothing (low above 0.101)
-    C(0.1013, 0.1014, 0.1008, 0.1009),  # 5 stop 0.101 hit
-    C(0.1009, 0.1010, 0.1008, 0.1009),  # 6
-]
-
-
-def test_long_ratchets_to_breakeven_after_tp1_and_to_tp1_after_tp2():
-    run = run_backtest(LONG_LADDER, make_config())
-    (trade,) = run.trades
-    # 0.5 -> TP1 closes 0.125 -> 0.375 -> TP2 closes 25 % = 0.09375 -> 0.093 (step 0.001)
-    assert exit_orders(trade) == [
-        ("exit_brain_tp1", 0.125, 0.101),
-        ("exit_brain_tp2", 0.093, 0.102),
-        ("exit_brain_stop_tp1", 0.282, 0.101),
-    ]
-    state = run.states[trade.id]
-    assert [r[1:] for r in state["ratchets"]] == [[0.05, 0.1, "breakeven"], [0.1, 0.101, "tp1"]]
-    assert state["exit_kind"] == "stop:tp1"
-    assert _filled_at(trade, "exit_brain_tp2") == _date(run, 3)
-
-
-SHORT_LADDER = [
-    C(1.000, 1.000, 1.000, 1.000, enter_short=1),  # 0 signal
-    C(1.000, 1.002, 0.995, 1.000),  # 1 entry at 1.000 (3x)
-    C(1.000, 1.001, 0.989, 0.990),  # 2 TP1 0.99 fills; stop -> 1.000 (breakeven)
-    C(0.990, 0.995, 0.979, 0.981),  # 3 TP2 0.98 fills; stop -> 0.99 (TP1's price)
-    C(0.981, 0.988, 0.978, 0.985),  # 4 nothing (high below 0.99)
-    C(0.985, 0.992, 0.984, 0.991),  # 5 stop 0.99 hit
-    C(0.991, 0.992, 0.990, 0.991),  # 6
-]
-
-
-def test_short_on_futures_with_leverage_3_ratchets_like_the_long(caplog):
-    run = run_backtest(SHORT_LADDER, make_config(futures=True, extra={"test_leverage": 3.0}))
-    (trade,) = run.trades
-    assert trade.is_short
-    assert trade.leverage == 3.0
-    # 100 USDT × 3 / 1.0 = 300 XRP: TP1 closes 75; TP2 closes 25 % of 225 = 56.25 -> 56.2
+def _check_trade(run, trade, expected: ExpectedTrade) -> None:
     orders = exit_orders(trade)
-    assert [tag for tag, _, _ in orders] == [
-        "exit_brain_tp1",
-        "exit_brain_tp2",
-        "exit_brain_stop_tp1",
-    ]
-    assert [amount for _, amount, _ in orders] == [75.0, 56.2, pytest.approx(168.8)]
-    assert [price for _, _, price in orders] == [0.99, 0.98, pytest.approx(0.99, abs=1e-4)]
+    if expected.exits is not None:
+        assert orders == list(expected.exits)
+    assert orders[: len(expected.exits_start)] == list(expected.exits_start)
+    assert [tag for tag, _, _ in orders if tag in expected.absent_tags] == []
+    for tag, index in expected.filled_at.items():
+        assert _filled_at(trade, tag) == _date(run, index), tag
+    if expected.closed_at is not None:
+        assert pd.Timestamp(trade.close_date_utc) == _date(run, expected.closed_at)
+    for name, value in expected.attrs.items():
+        assert getattr(trade, name) == value, name
     state = run.states[trade.id]
-    assert [r[3] for r in state["ratchets"]] == ["breakeven", "tp1"]
-    assert state["ratchets"][0][2] == pytest.approx(1.0)
-    assert state["ratchets"][1][2] == pytest.approx(0.99)
-    assert state["exit_kind"] == "stop:tp1"
-    assert (
-        "XRP/USDT:USDT SHORT: SL ratcheted $1.0000 → $0.9900 - TP1 price after TP2 hit"
-        in caplog.text
-    )
+    for name, value in expected.state.items():
+        assert state[name] == value, name
+    if expected.ratchets is not None:
+        assert [tuple(r[1:]) for r in state["ratchets"]] == list(expected.ratchets)
 
 
-SHORT_LOSS_GUARD = [
-    C(1.000, 1.000, 1.000, 1.000, enter_short=1),  # 0 signal
-    C(1.000, 1.004, 0.997, 1.002),  # 1 entry at 1.000 (3x); guard price ~1.0417 (-12.5 % PnL)
-    C(1.010, 1.030, 1.005, 1.020),  # 2 PnL at high -9 %: nothing
-    C(1.020, 1.060, 1.015, 1.055),  # 3 high crosses the guard price: closes there, inside
-    C(1.055, 1.070, 1.050, 1.060),  # 4
-    C(1.060, 1.070, 1.050, 1.060),  # 5
-]
-
-
-def test_loss_guard_fires_once_at_the_threshold_price_inside_the_candle_on_a_leveraged_short(
-    caplog,
-):
-    run = run_backtest(SHORT_LOSS_GUARD, make_config(futures=True, extra={"test_leverage": 3.0}))
-    (trade,) = run.trades
-    guard_price = 1.0 * (1 + 0.125 / 3)
-    ((tag, amount, price),) = exit_orders(trade)
-    assert tag == "exit_brain_loss_guard"
-    assert trade.exit_reason == "exit_brain_loss_guard"
-    assert amount == 300.0
-    assert guard_price - 0.0001 <= price <= guard_price  # the exchange tick rounds it in
-    assert trade.close_profit == pytest.approx(-0.125, abs=0.0005)
-    assert pd.Timestamp(trade.close_date_utc) == _date(run, 3)
-    state = run.states[trade.id]
-    assert state["loss_guard_triggered"] is True
-    assert state["exit_kind"] == "loss_guard"
-    assert caplog.text.count("LOSS GUARD TRIGGERED") == 1
-    assert "[EXIT_ORDER] ✅ LOSS GUARD MARKET BUY XRP/USDT:USDT 300.0000 executed" in caplog.text
-
-
-def test_loss_guard_fills_at_the_open_when_the_candle_opens_beyond_it():
-    rows = [*SHORT_LOSS_GUARD[:3], C(1.060, 1.070, 1.055, 1.065), *SHORT_LOSS_GUARD[4:]]
-    run = run_backtest(rows, make_config(futures=True, extra={"test_leverage": 3.0}))
-    (trade,) = run.trades
-    assert exit_orders(trade) == [("exit_brain_loss_guard", 300.0, 1.06)]
-    assert trade.close_profit == pytest.approx(-0.18, abs=0.0005)
-
-
-def test_loss_guard_disabled_leaves_the_strategy_stop_alone():
-    config = make_config(futures=True, extra={"test_leverage": 3.0})
-    config["exit_brain"] = {**config["exit_brain"], "loss_guard_enabled": False}
-    run = run_backtest(SHORT_LOSS_GUARD, config)
-    (trade,) = run.trades
-    assert all(tag != "exit_brain_loss_guard" for tag, _, _ in exit_orders(trade))
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+def test_scenario(scenario: Scenario, caplog):
+    run = run_backtest(list(scenario.rows), _config(scenario))
+    assert len(run.trades) == len(scenario.trades)
+    for trade, expected in zip(run.trades, scenario.trades, strict=True):
+        _check_trade(run, trade, expected)
+    for line in scenario.lines:
+        assert line in caplog.text
+    for line, count in scenario.line_counts.items():
+        assert caplog.text.count(line) == count, line
 
 
 def _detail_rows(main_rows, detail_by_index, *, minutes=15):
@@ -234,11 +117,3 @@ def test_timeframe_detail_fills_two_levels_touched_inside_one_main_candle():
     tp2_at = _filled_at(detailed.trades[0], "exit_brain_tp2")
     assert tp1_at == _date(detailed, 2) + pd.Timedelta(minutes=15)
     assert tp2_at == _date(detailed, 2) + pd.Timedelta(minutes=30)
-
-
-def test_profit_of_a_ladder_trade_includes_the_partial_exits():
-    run = run_backtest(LONG_LADDER, make_config())
-    (trade,) = run.trades
-    # 0.125 at +1 %, 0.093 at +2 %, 0.282 at +1 % of a 0.05 BTC stake: fee 0.
-    expected = 0.125 * 0.001 + 0.093 * 0.002 + 0.282 * 0.001
-    assert math.isclose(trade.close_profit_abs, expected, rel_tol=1e-6)

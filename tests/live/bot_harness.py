@@ -40,7 +40,8 @@ from freqtrade.rpc import RPC
 from freqtrade.worker import Worker
 from sqlalchemy import create_engine, text
 
-from exit_brain_plugin.adapter.offline import install_offline_markets
+from exit_brain_plugin.tools.offline import install_offline_markets
+from tests import trade_orders
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -541,11 +542,7 @@ def _connect(db_url: str) -> Iterator[Any]:
 
 def exit_orders(trade: Trade) -> list[tuple[str | None, str, float]]:
     """Return the trade's exit orders as (tag, status, filled amount), oldest first."""
-    return [
-        (order.ft_order_tag, order.status, float(order.safe_filled or 0.0))
-        for order in sorted(trade.orders, key=lambda o: o.order_date_utc)
-        if order.ft_order_side == trade.exit_side
-    ]
+    return trade_orders.exit_orders(trade, view=trade_orders.OUTCOMES, filled_only=False)
 
 
 def stoploss_orders(trade: Trade) -> list[tuple[str, float, float]]:

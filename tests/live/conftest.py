@@ -1,4 +1,5 @@
-"""Live / dry-run tests drive freqtrade's FreqtradeBot: skip cleanly where it is not installed."""
+"""Live / dry-run tests drive freqtrade's FreqtradeBot: the shared freqtrade conftest, marked
+``integration`` (skipped cleanly where freqtrade is not installed), plus the bot harness."""
 
 import logging
 from collections.abc import Iterator
@@ -6,15 +7,18 @@ from pathlib import Path
 
 import pytest
 
-
-pytest.importorskip("freqtrade")
-
+from tests.freqtrade_conftest import brain_logs_at_debug, mark_folder_integration
 from tests.live.bot_harness import LiveHarness
 
 
+__all__ = ["brain_logs_at_debug", "freqtrade_logs_at_info", "live", "pytest_collection_modifyitems"]
+
+pytest_collection_modifyitems = mark_folder_integration("live")
+
+
 @pytest.fixture(autouse=True)
-def _brain_logs_at_debug(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="exit_brain")
+def freqtrade_logs_at_info(brain_logs_at_debug: None, caplog: pytest.LogCaptureFixture) -> None:
+    # Tests read freqtrade's own lines too (cancels, timeouts, refused orders).
     caplog.set_level(logging.INFO)
 
 
@@ -26,9 +30,3 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveHarnes
         yield harness
     finally:
         harness.close()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "/live/" in str(item.fspath):
-            item.add_marker(pytest.mark.integration)

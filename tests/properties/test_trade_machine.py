@@ -1,8 +1,11 @@
 """Sequences of ticks, fills and restarts (RuleBasedStateMachine) against the core.
 
 The machine plays freqtrade and the exchange: ``tick`` moves the price and, with no order
-open, lets freqtrade's stop fire or the brain evaluate; ``fill_pending`` fills the open exit
-fully, partly, not at all or rejects it; ``restart`` reads the state back from JSON.
+open, plays one tick with the simulator's :func:`~tests.properties.simulator.play_tick` (the
+one tick loop of the properties: freqtrade's stop fires, or the brain evaluates and its exit
+stays open); ``fill_pending`` fills the open exit with the simulator's ``exit_fill`` — fully,
+partly, not at all — or rejects it; ``restart`` reads the state back from JSON. Loss-guard fires
+are counted by event kind.
 """
 
 import itertools
@@ -19,27 +22,24 @@ from hypothesis.stateful import (
 )
 
 from exit_brain_plugin.core import (
+    EventKind,
     ExitKind,
     ExitOrder,
-    Fill,
-    FillKind,
-    MarketSnapshot,
     PositionOpen,
     Side,
     TpLevel,
     apply_fill,
-    classify_stop,
     create_state,
     evaluate_position,
-    evaluate_stop,
-    fill_kind_of,
 )
-from exit_brain_plugin.core.pricing import floor_to_step
 from tests.properties.simulator import (
-    is_beyond_stop,
+    Market,
+    exit_fill,
     loss_guard_price,
+    play_tick,
     price_at,
     round_trip,
+    snapshot_at,
     tighter,
 )
 from tests.properties.strategies import FRACTIONS, configs, exchanges
@@ -62,6 +62,15 @@ class TradeMachine(RuleBasedStateMachine):
             None if stop_distance is None else price_at(side, 3000.0, -stop_distance)
         )
         self.guard_price = loss_guard_price(side, self.entry, config, leverage)
+        self.market = Market(
+            side=side,
+            entry_price=self.entry,
+            leverage=leverage,
+            exchange=exchange,
+            config=config,
+            initial_stop=self.initial_stop,
+            guard_price=self.guard_price,
+        )
         opening = PositionOpen(
             pair="ETH/USDT",
             side=side,
@@ -84,16 +93,7 @@ class TradeMachine(RuleBasedStateMachine):
         return self.state.exit_kind is not None or self.state.remaining_size <= 0
 
     def _snapshot(self):
-        return MarketSnapshot(
-            price=price_at(self.side, self.entry, self.move),
-            current_profit=self.move * self.leverage,
-            position_amount=self.position,
-            amount_step=self.exchange.amount_step,
-            min_order_amount=self.exchange.min_order_amount,
-            min_remaining_amount=self.exchange.min_remaining_amount,
-            exchange_stop_price=self.held,
-            loss_guard_price=self.guard_price,
-        )
+        return snapshot_at(self.market, move=self.move, position=self.position, held=self.held)
 
     def _apply(self, fill):
         self.state = apply_fill(self.state, fill, self.config).state
@@ -101,14 +101,9 @@ class TradeMachine(RuleBasedStateMachine):
         self.filled += fill.filled_amount
         self.stops_seen.append(self.state.active_sl)
 
-    def _stop_out(self, price):
-        reason = classify_stop(self.state, self.held, self.guard_price, tolerance=0.0)
-        kind = FillKind.LOSS_GUARD if reason == "loss_guard" else FillKind.STOP
-        self._apply(
-            Fill(
-                kind=kind, filled_amount=self.position, price=price, order_id="stop", reason=reason
-            )
-        )
+    def _rest(self, order):
+        self.pending = order  # the exit stays open until fill_pending
+        return None
 
     @rule(
         move=st.floats(-0.04, 0.04).map(lambda x: round(x, 4))
@@ -116,28 +111,26 @@ class TradeMachine(RuleBasedStateMachine):
     )
     def tick(self, move):
         self.move = min(0.5, max(-0.5, round(self.move + move, 4)))
-        price = price_at(self.side, self.entry, self.move)
         if self.closed or self.pending is not None:
             return
-        if self.held is not None and is_beyond_stop(self.side, price, self.held):
-            self._stop_out(price)
-            return
-        verdict = evaluate_position(self._snapshot(), self.state, self.config, self.plan)
-        self.guard_events += sum("LOSS GUARD TRIGGERED" in e.message for e in verdict.events)
-        self.state = verdict.state
-        if isinstance(verdict.decision, ExitOrder):
-            self.pending = verdict.decision
-        target = evaluate_stop(
+        outcome = play_tick(
+            self.market,
             self.state,
-            self.config,
-            held_stop_price=self.held,
-            host_stop_price=self.initial_stop,
-            loss_guard_price=self.guard_price,
+            move=self.move,
+            held=self.held,
+            position=self.position,
+            plan=self.plan,
+            fill_exit=self._rest,
         )
-        if target is not None and not is_beyond_stop(self.side, price, target.price):
-            self.held = (
-                target.price if self.held is None else tighter(self.side, self.held, target.price)
-            )
+        self.state, self.held = outcome.state, outcome.held_stop
+        if outcome.stopped_out:
+            self.position = outcome.position_amount
+            self.filled += outcome.fill.filled_amount
+            self.stops_seen.append(self.state.active_sl)
+            return
+        self.guard_events += sum(
+            event.kind is EventKind.LOSS_GUARD_FIRED for event in outcome.verdict.events
+        )
 
     @precondition(lambda self: self.pending is not None)
     @rule(
@@ -146,25 +139,9 @@ class TradeMachine(RuleBasedStateMachine):
     )
     def fill_pending(self, outcome, share):
         order, self.pending = self.pending, None
-        if outcome == "reject":
-            return
-        step = self.exchange.amount_step
-        filled = {
-            "full": min(order.amount, self.position),
-            "partial": floor_to_step(order.amount * share, step),
-            "zero": 0.0,
-        }[outcome]
-        self._apply(
-            Fill(
-                kind=fill_kind_of(order.kind),
-                filled_amount=filled,
-                price=order.price,
-                order_id="exit",
-                complete=outcome == "full",
-                legs=order.legs,
-                amount_step=step,
-            )
-        )
+        fill = exit_fill(order, (outcome, share), self.position, self.exchange.amount_step, "exit")
+        if fill is not None:
+            self._apply(fill)
 
     @rule(
         levels=st.lists(

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from exit_brain_plugin.cli import main
 from exit_brain_plugin.core import (
     Fill,
     FillKind,
@@ -20,6 +19,7 @@ from exit_brain_plugin.core import (
     parse_config,
     to_json_dict,
 )
+from exit_brain_plugin.tools.cli import main
 from tests.reports.orders import filled_order
 
 

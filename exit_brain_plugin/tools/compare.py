@@ -41,14 +41,18 @@ Figures per variant (closed trades of the backtest):
 
 import copy
 import logging
+import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+from freqtrade.data.metrics import calculate_max_drawdown
+
 from exit_brain_plugin.core import LOSS_GUARD_TAG, BrainConfig
-from exit_brain_plugin.reports.sources import ReportInputError, brain_config
+from exit_brain_plugin.tools.reports.sources import ReportInputError, brain_config
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,21 +156,26 @@ def max_drawdown(
 ) -> tuple[float, float]:
     """Return the max drawdown of ``trades``: (stake currency, ratio of the balance).
 
-    freqtrade's definition (``freqtrade.data.metrics.calculate_max_drawdown``): cumulative
+    freqtrade's own figure (``freqtrade.data.metrics.calculate_max_drawdown``, the one its
+    backtest report prints as "Absolute drawdown" / "Max % of account underwater"): cumulative
     ``profit_abs`` in close-date order, its running high floored at 0, the largest fall below
-    that high, and that fall relative to ``starting_balance`` + the high.
+    that high, and that fall relative to ``starting_balance`` + the high. No trades, or no
+    balance to measure against, give 0.
     """
-    cumulative, high = 0.0, 0.0
-    worst, worst_high = 0.0, 0.0
-    for trade in sorted(trades, key=lambda trade: str(trade["close_date"])):
-        cumulative += float(trade["profit_abs"])
-        high = max(high, cumulative)
-        if cumulative - high < worst:
-            worst, worst_high = cumulative - high, high
-    if worst == 0.0:
+    if not trades:
         return 0.0, 0.0
-    base = starting_balance + worst_high if starting_balance else worst_high
-    return -worst, (-worst / base if base else 0.0)
+    frame = pd.DataFrame(
+        {
+            "close_date": pd.to_datetime([str(trade["close_date"]) for trade in trades], utc=True),
+            "profit_abs": [float(trade["profit_abs"]) for trade in trades],
+        }
+    )
+    result = calculate_max_drawdown(frame, starting_balance=starting_balance)
+    drawdown = float(result.drawdown_abs)
+    if drawdown == 0.0:
+        return 0.0, 0.0
+    relative = float(result.relative_account_drawdown)
+    return drawdown, relative if math.isfinite(relative) else 0.0
 
 
 def _key(trade: Mapping[str, Any]) -> tuple[str, str]:
@@ -251,7 +260,7 @@ def run_variants(
     :return: the runs, and the freqtrade config of the base run
     :raises ReportInputError: for a config freqtrade or the brain refuses
     """
-    from exit_brain_plugin.adapter.offline import install_offline_markets
+    from exit_brain_plugin.tools.offline import install_offline_markets
 
     install_offline_markets()
     argv = ["backtesting", "--config", str(config_file), "--userdir", str(userdir)]

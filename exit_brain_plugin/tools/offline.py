@@ -9,7 +9,7 @@ everything else freqtrade needs for backtesting are already local.
 
 Usage::
 
-    python -m exit_brain_plugin.adapter.offline backtesting --config config.json \\
+    python -m exit_brain_plugin.tools.offline backtesting --config config.json \\
         --userdir user_data --strategy MyStrategy --timerange 20180110-20180130
 
 The snapshot path is, in this order: the ``path`` argument, the ``EXIT_BRAIN_MARKETS``
@@ -20,7 +20,6 @@ directory, the same file below the repository that contains this package.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import os
 import sys
@@ -34,8 +33,16 @@ from freqtrade.exchange.exchange import Exchange
 from freqtrade.main import main as freqtrade_main
 from freqtrade.util import dt_ts
 
+from exit_brain_plugin.tools.markets_file import (
+    ENV_VAR,
+    MARKETS_RELPATH,
+    MarketsFileError,
+    default_markets_path,
+    read_markets_snapshot,
+)
 
-logger = logging.getLogger("exit_brain_plugin.adapter.offline")
+
+logger = logging.getLogger("exit_brain_plugin.tools.offline")
 
 __all__ = [
     "ENV_VAR",
@@ -46,35 +53,10 @@ __all__ = [
     "uninstall_offline_markets",
 ]
 
-#: Environment variable that overrides the default snapshot location.
-ENV_VAR = "EXIT_BRAIN_MARKETS"
-#: Location of the snapshot relative to a repository root or working directory.
-MARKETS_RELPATH = Path("user_data") / "markets" / "binance-markets.json"
-#: Repository root (``<repo>/exit_brain_plugin/adapter/offline.py`` → ``<repo>``).
-_REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Attribute on the replacement function holding its state (marks it as installed).
 _MARKER = "_exit_brain_offline"
-#: Keys every market entry must have (freqtrade reads them for stake/precision checks).
-_REQUIRED_KEYS = ("id", "base", "quote", "precision", "limits")
 
 _state: dict[str, Any] = {"markets": None, "path": None, "original": None}
-
-
-def _default_path() -> Path:
-    """Return the snapshot path used when none is given.
-
-    :return: ``$EXIT_BRAIN_MARKETS`` if set, else the first existing of
-        ``./user_data/markets/binance-markets.json`` and
-        ``<repo>/user_data/markets/binance-markets.json`` (the cwd candidate if neither exists).
-    """
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    candidates = [Path.cwd() / MARKETS_RELPATH, _REPO_ROOT / MARKETS_RELPATH]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    return candidates[0]
 
 
 def _fail(path: Path, problem: str) -> OperationalException:
@@ -92,7 +74,7 @@ def _fail(path: Path, problem: str) -> OperationalException:
 
 
 def load_markets_snapshot(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    """Read and validate a markets snapshot.
+    """Read and validate a markets snapshot (tools/markets_file.py, core/markets.py rule 6).
 
     :param path: JSON file mapping ccxt symbols (``"ETH/BTC"``, ``"XRP/USDT:USDT"``) to
         ccxt-unified market dicts.
@@ -100,22 +82,10 @@ def load_markets_snapshot(path: str | os.PathLike[str]) -> dict[str, dict[str, A
     :raises OperationalException: If the file is missing, not JSON or not shaped like
         ccxt markets.
     """
-    file = Path(path)
-    if not file.is_file():
-        raise _fail(file, "does not exist")
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail(file, f"is not readable JSON ({exc})") from exc
-    if not isinstance(data, dict) or not data:
-        raise _fail(file, "is not a non-empty JSON object")
-    for symbol, market in data.items():
-        if not isinstance(market, dict) or market.get("symbol") != symbol:
-            raise _fail(file, f"has an invalid entry {symbol!r} (its 'symbol' must equal the key)")
-        missing = [key for key in _REQUIRED_KEYS if key not in market]
-        if missing:
-            raise _fail(file, f"has entry {symbol!r} without {', '.join(missing)}")
-    return data
+        return read_markets_snapshot(path)
+    except MarketsFileError as exc:
+        raise _fail(Path(path), str(exc)) from exc
 
 
 def _offline_reload_markets(
@@ -132,7 +102,7 @@ def _offline_reload_markets(
         return
     markets = _state["markets"]
     if markets is None:  # patch installed, then state reset: load lazily
-        _state["path"] = _state["path"] or _default_path()
+        _state["path"] = _state["path"] or default_markets_path()
         markets = load_markets_snapshot(_state["path"])
         _state["markets"] = markets
     self._api.set_markets(copy.deepcopy(markets))
@@ -159,7 +129,7 @@ def install_offline_markets(path: str | os.PathLike[str] | None = None) -> None:
         ``./user_data/markets/binance-markets.json``, then the repository's copy.
     :raises OperationalException: If the snapshot is missing or invalid.
     """
-    file = Path(path) if path is not None else _default_path()
+    file = Path(path) if path is not None else default_markets_path()
     markets = load_markets_snapshot(file)
     current = Exchange.reload_markets
     state: dict[str, Any] | None = getattr(current, _MARKER, None)

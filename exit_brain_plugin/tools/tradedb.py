@@ -15,7 +15,6 @@ Every failure raises ``ReportInputError`` with one line naming ``db_url`` (its p
 """
 
 import contextlib
-import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,13 +28,13 @@ from exit_brain_plugin.adapter.shadow import SHADOW_KEY
 from exit_brain_plugin.adapter.store import OBSERVE_KEY, STATE_KEY
 from exit_brain_plugin.core import PositionState, StateError, from_json_dict
 from exit_brain_plugin.core.ledger import VirtualFill, ledger_from_json
-from exit_brain_plugin.reports.analysis import OrderRecord, TradeRecord
-from exit_brain_plugin.reports.shadow import StoredTrade
-from exit_brain_plugin.reports.sources import ReportInputError
+from exit_brain_plugin.core.markets import amount_step, price_step
+from exit_brain_plugin.tools.reports.records import OrderRecord, TradeRecord
+from exit_brain_plugin.tools.reports.shadow import StoredTrade
+from exit_brain_plugin.tools.reports.sources import ReportInputError
 
 
 URL_HELP = "a SQLite file, sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"
-_DECIMAL_PLACES = 2  # ccxt precision mode "decimal places"; 4 is "tick size"
 
 
 def is_url(text: str) -> bool:
@@ -195,14 +194,6 @@ def read_trades(target: str) -> tuple[str, list[StoredTrade]]:
     return shown, sorted(trades, key=lambda stored: stored.trade_id)
 
 
-def _step(value: Any, mode: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if not math.isfinite(value) or value <= 0:
-        return None
-    return float(10.0**-value) if mode == _DECIMAL_PLACES else float(value)
-
-
 def _order(order: Any, trade: Any) -> OrderRecord:
     side = order.ft_order_side
     filled_at = order.order_filled_utc or order.order_date_utc
@@ -263,7 +254,6 @@ def _stored(trade: Any) -> StoredTrade:
         for order in trade.orders
         if not order.ft_is_open and (order.safe_filled or 0) > 0
     ]
-    amount_step = _step(trade.amount_precision, trade.precision_mode)
     kind = getattr(act_state, "exit_kind", None)
     record = TradeRecord(
         pair=trade.pair,
@@ -282,10 +272,10 @@ def _stored(trade: Any) -> StoredTrade:
         close_rate=float(trade.close_rate) if trade.close_rate else None,
         fee_open=float(trade.fee_open or 0.0),
         fee_close=float(trade.fee_close or 0.0),
-        price_step=_step(trade.price_precision, trade.precision_mode_price or trade.precision_mode),
-        amount_step=None
-        if amount_step is None
-        else amount_step * float(trade.contract_size or 1.0),
+        price_step=price_step(
+            trade.price_precision, trade.precision_mode, trade.precision_mode_price
+        ),
+        amount_step=amount_step(trade.amount_precision, trade.precision_mode, trade.contract_size),
         stored_state=act_state,
     )
     mode = _mode(act_raw, observe_raw)

@@ -1,7 +1,7 @@
 """Read trades from a freqtrade backtest export (zip or json) or a trade database.
 
 Trade databases (a SQLite file or any ``db_url`` freqtrade takes, e.g. PostgreSQL) are read
-through freqtrade's own persistence (adapter/tradedb.py), never by SQL on its tables.
+through freqtrade's own persistence (tools/tradedb.py), never by SQL on its tables.
 
 Every failure raises :class:`ReportInputError` with a one-line message naming the path and what
 was wrong, so that the command line can print it without a traceback.
@@ -12,8 +12,6 @@ or the repository's copy), as in the backtest itself. Trade databases store them
 """
 
 import json
-import math
-import os
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -23,19 +21,19 @@ from typing import Any
 
 from exit_brain_plugin.core import ConfigError, parse_config
 from exit_brain_plugin.core.config import BrainConfig
+from exit_brain_plugin.core.markets import TICK_SIZE, Steps
+from exit_brain_plugin.core.markets import market_steps as steps_of_markets
 from exit_brain_plugin.core.parameters import apply_parameters, describe, parameters_from_file
-from exit_brain_plugin.reports.analysis import TradeRecord, trades_of
+from exit_brain_plugin.tools.markets_file import (
+    MarketsFileError,
+    find_markets_snapshot,
+    read_markets_snapshot,
+)
+from exit_brain_plugin.tools.reports.records import TradeRecord, trades_of
 
 
-MARKETS_ENV = "EXIT_BRAIN_MARKETS"
-MARKETS_RELPATH = Path("user_data") / "markets" / "binance-markets.json"
-_REPO_ROOT = Path(__file__).resolve().parents[2]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 DATABASE_SUFFIXES = frozenset({".sqlite", ".sqlite3", ".db"})
-# ccxt precision modes (ccxt.base.decimal_to_precision): 2 = decimal places, 4 = tick size.
-_DECIMAL_PLACES = 2
-
-Steps = dict[str, tuple[float | None, float | None]]
 
 
 class ReportInputError(Exception):
@@ -73,37 +71,21 @@ def brain_config(raw_config: Mapping[str, Any] | None, where: str) -> BrainConfi
 
 def markets_snapshot_path() -> Path | None:
     """Return the markets snapshot the offline backtests use, or None when there is none."""
-    env = os.environ.get(MARKETS_ENV)
-    candidates = (
-        [Path(env)] if env else [Path.cwd() / MARKETS_RELPATH, _REPO_ROOT / MARKETS_RELPATH]
-    )
-    return next((path for path in candidates if path.is_file()), None)
+    return find_markets_snapshot()
 
 
 def market_steps(path: Path | None = None) -> Steps:
-    """Return (price step, amount step) per pair from a markets snapshot ({} when unreadable)."""
+    """Return (price step, amount step) per pair from a markets snapshot ({} when unreadable).
+
+    The snapshot is Binance's, whose ccxt precision mode is TICK_SIZE (core/markets.py).
+    """
     path = path or markets_snapshot_path()
     if path is None:
         return {}
     try:
-        markets = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return steps_of_markets(read_markets_snapshot(path), TICK_SIZE)
+    except MarketsFileError:
         return {}
-    steps: Steps = {}
-    for symbol, market in markets.items() if isinstance(markets, dict) else ():
-        precision = market.get("precision", {}) if isinstance(market, dict) else {}
-        contract = float(market.get("contractSize") or 1.0)
-        price, amount = _step(precision.get("price")), _step(precision.get("amount"))
-        steps[symbol] = (price, None if amount is None else amount * contract)
-    return steps
-
-
-def _step(value: Any, mode: int | None = None) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if not math.isfinite(value) or value <= 0:
-        return None
-    return float(10.0**-value) if mode == _DECIMAL_PLACES else float(value)
 
 
 def resolve_export(path: Path) -> Path:
@@ -233,7 +215,7 @@ def load_database(db_url: str, config: Mapping[str, Any] | None = None) -> list[
 
     :param db_url: an SQLite file path or an SQLAlchemy URL, as freqtrade's ``db_url``
     """
-    from exit_brain_plugin.adapter.tradedb import read_trades
+    from exit_brain_plugin.tools.tradedb import read_trades
 
     shown, stored = read_trades(db_url)
     name = Path(db_url).stem if "://" not in db_url else shown.rsplit("/", 1)[-1]

@@ -11,7 +11,8 @@ Rules:
    (:func:`stop_ratio_from_price`), an amount into an ``adjust_trade_position`` stake
    (:func:`stake_for_amount`); the decision's tag is freqtrade's exit tag as it is.
 4. Exit orders are classified by their tag with the one classifier,
-   ``core.exit_reasons.classify_exit``.
+   ``core.exit_reasons.classify_exit``; steps and exchange minimums are read with the one
+   markets/precision lookup, ``core/markets.py``.
 """
 
 import math
@@ -30,15 +31,10 @@ from exit_brain_plugin.core import (
     PositionOpen,
     Side,
     TpLevel,
+    markets,
 )
-from exit_brain_plugin.core.exit_reasons import FREQTRADE_STOP_REASONS, classify_exit
+from exit_brain_plugin.core.exit_reasons import classify_exit
 from exit_brain_plugin.core.pricing import is_favourable, round_favourable
-
-
-# ccxt precision modes (ccxt.base.decimal_to_precision): 2 = decimal places, 4 = tick size.
-_DECIMAL_PLACES = 2
-_TICK_SIZE = 4
-STOP_EXIT_REASONS = FREQTRADE_STOP_REASONS
 
 
 def side_of(trade: Any) -> Side:
@@ -46,28 +42,16 @@ def side_of(trade: Any) -> Side:
     return Side.SHORT if trade.is_short else Side.LONG
 
 
-def step_size(precision: float | None, mode: int | None) -> float | None:
-    """Return the step size for a freqtrade precision value (None when unknown)."""
-    if precision is None or not math.isfinite(precision) or precision <= 0:
-        return None
-    if mode == _DECIMAL_PLACES:
-        return float(10.0**-precision)
-    if mode in (_TICK_SIZE, None):
-        return float(precision)
-    return None  # significant digits: no fixed step
-
-
 def amount_step(trade: Any) -> float | None:
-    """Return the exchange amount step of the trade's market, in base units."""
-    step = step_size(trade.amount_precision, trade.precision_mode)
-    contract = trade.contract_size or 1.0
-    return None if step is None else step * contract
+    """Return the exchange amount step of the trade's market, in base units (core/markets.py)."""
+    return markets.amount_step(trade.amount_precision, trade.precision_mode, trade.contract_size)
 
 
 def price_step(trade: Any) -> float | None:
-    """Return the exchange price step of the trade's market."""
-    mode = getattr(trade, "precision_mode_price", None) or trade.precision_mode
-    return step_size(trade.price_precision, mode)
+    """Return the exchange price step of the trade's market (core/markets.py)."""
+    return markets.price_step(
+        trade.price_precision, trade.precision_mode, getattr(trade, "precision_mode_price", None)
+    )
 
 
 def stop_price_from_ratio(ratio: float | None, current_rate: float, trade: Any) -> float | None:
@@ -219,14 +203,6 @@ def _profit_at(trade: Any, price: float) -> float | None:
     return profit if math.isfinite(profit) else None
 
 
-def min_order_amount(market: dict[str, Any] | None, rate: float) -> float:
-    """Return the smallest order the market accepts at ``rate``, in base units (0 if unknown)."""
-    limits = market.get("limits", {}) if market else {}
-    min_amount = float((limits.get("amount") or {}).get("min") or 0.0)
-    min_cost = float((limits.get("cost") or {}).get("min") or 0.0)
-    return max(min_amount, min_cost / rate if rate > 0 else 0.0)
-
-
 def market_snapshot(
     trade: Any,
     rate: float,
@@ -247,7 +223,7 @@ def market_snapshot(
         current_profit=float(profit),
         position_amount=float(trade.amount),
         amount_step=amount_step(trade),
-        min_order_amount=min_order_amount(market, rate),
+        min_order_amount=markets.min_order_amount(market, rate),
         min_remaining_amount=min_remaining_amount,
         exchange_stop_price=float(trade.stop_loss) if trade.stop_loss else None,
     )

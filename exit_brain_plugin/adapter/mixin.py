@@ -12,7 +12,9 @@ Rules:
    state → core → commit → translate. No arithmetic and no freqtrade mechanics here.
 2. One error guard (:meth:`ExitBrainMixin._eb_guarded`) around the brain's part of every
    callback: a failure is one ``[EXIT_BRAIN_EXECUTOR]`` ERROR line with its traceback, and the
-   callback answers what the host answered (the stop already in place stays).
+   callback answers what the host answered (the stop already in place stays). The one
+   exception: a fill-time ``custom_stoploss`` call answers None, since freqtrade lets that
+   call loosen the stop and the host's raw answer has not been checked against it.
 3. Every attribute the mixin adds starts with ``eb_`` / ``_eb_`` (``exit_brain_`` for the
    class-level settings and the plan hook), so it cannot clash with a host strategy's.
 

@@ -263,6 +263,9 @@ def test_two_workers_share_one_sqlite_study_and_a_killed_run_resumes(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
+    # optuna fails a trial whose last beat is older than the grace period (4 x --heartbeat) when
+    # a worker next starts a trial on its study; a rerun sooner than that finds it still running
+    time.sleep(4 * 1 + 1)
     before = {
         (t.number, json.dumps(t.params, sort_keys=True), t.value)
         for t in optuna.load_study(study_name="killed/fold1", storage=storage).get_trials(

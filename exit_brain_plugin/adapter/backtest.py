@@ -1,7 +1,7 @@
-"""Backtest fills that never flatter (docs/behaviour.md §6): two corrections to freqtrade.
+"""Backtest fills that never flatter (docs/behaviour.md §6): three corrections to freqtrade.
 
-freqtrade 2026.9's backtest (``freqtrade/optimize/backtesting.py``) makes two choices that
-price the brain's exits better than any live order would fill:
+freqtrade 2026.9's backtest (``freqtrade/optimize/backtesting.py``) makes choices that price
+the brain's exits other than any live order would fill:
 
 1. **Stop gaps.** ``_get_close_rate_for_stoploss`` fills a stop at the candle's open only when
    the *whole* candle is beyond the stop (``stop > high`` for a long); a candle that opens
@@ -21,7 +21,16 @@ price the brain's exits better than any live order would fill:
    below any exchange tick) of the candle's low or high is inside the candle, for exit orders
    (entries keep freqtrade's test: the brain does not change when a position opens).
 
-Both apply only to backtests of a strategy with ``eb_fill_rules`` true: the brain enabled and
+3. **Fill-time stops re-applied.** After an order of an open position fills, freqtrade asks
+   ``custom_stoploss`` (``after_fill``) and *then* recalculates the trade
+   (``_enter_trade`` / ``_process_exit_order`` → ``LocalTrade.recalc_trade_from_orders``),
+   which re-applies the stop's ratio to the new average entry and so tightens the brain's stop
+   after an added entry below the average (or a partial exit at a loss): the repriced loss
+   guard would sit at -11.6 % instead of -12.5 %. Live recalculates first and asks second.
+   Corrected: the stop price the brain answered the fill-time call with
+   (``runtime.fill_stops``, adapter/stops.py rule 5) is held after the recalculation, as live.
+
+All three apply only to backtests of a strategy with ``eb_fill_rules`` true: the brain enabled and
 acting, or ``exit-brain compare``'s "brain off" run, which sets it so that the comparison uses
 the same fill rules. Any other strategy in the process keeps freqtrade's behaviour unchanged,
 and live / dry-run never import this module.
@@ -36,6 +45,7 @@ from freqtrade.enums import ExitType
 from freqtrade.optimize.backtesting import Backtesting
 
 from exit_brain_plugin.adapter import logsink
+from exit_brain_plugin.adapter.store import position_key
 from exit_brain_plugin.core.events import fill_rules_missing
 from exit_brain_plugin.core.exit_reasons import is_stop_reason
 
@@ -85,12 +95,52 @@ def _try_close_open_order(original: Callable[..., bool]) -> Callable[..., bool]:
         self: Any, order: Any, trade: Any, current_date: datetime, row: tuple[Any, ...]
     ) -> bool:
         self._eb_exit_order = order is not None and order.ft_order_side == trade.exit_side
+        fill_stops = _fill_stops(self)
+        if fill_stops is not None:
+            fill_stops.pop(position_key(trade), None)  # only this fill's answer is kept
         try:
             return original(self, order, trade, current_date, row)
         finally:
             self._eb_exit_order = False
 
     return try_close_open_order
+
+
+def _fill_stops(backtesting: Any) -> dict[str, float] | None:
+    runtime = getattr(backtesting.strategy, "eb_runtime", None) if _rules_on(backtesting) else None
+    return getattr(runtime, "fill_stops", None)
+
+
+def _keep_fill_stop(backtesting: Any, trade: Any) -> None:
+    # Rule 3: freqtrade's recalculation may only have tightened the stop the brain answered.
+    fill_stops = _fill_stops(backtesting)
+    stop = None if fill_stops is None else fill_stops.pop(position_key(trade), None)
+    if stop is None or not trade.is_open or not trade.stop_loss:
+        return
+    held = float(trade.stop_loss)
+    if not on_candle_edge(held, stop) and (held < stop if trade.is_short else held > stop):
+        trade.stop_loss = stop
+
+
+def _enter_trade(original: Callable[..., Any]) -> Callable[..., Any]:
+    def enter_trade(self: Any, *args: Any, **kwargs: Any) -> Any:
+        trade = original(self, *args, **kwargs)
+        if trade is not None:
+            _keep_fill_stop(self, trade)
+        return trade
+
+    return enter_trade
+
+
+def _process_exit_order(original: Callable[..., Any]) -> Callable[..., Any]:
+    def process_exit_order(
+        self: Any, order: Any, trade: Any, current_time: datetime, row: tuple[Any, ...], pair: str
+    ) -> Any:
+        result = original(self, order, trade, current_time, row, pair)
+        _keep_fill_stop(self, trade)
+        return result
+
+    return process_exit_order
 
 
 def _check_trade_exit(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -151,6 +201,8 @@ _PATCHES: dict[str, Callable[[Any], Any]] = {
     "_try_close_open_order": _try_close_open_order,
     "_check_trade_exit": _check_trade_exit,
     "_get_close_rate_for_stoploss": _get_close_rate_for_stoploss,
+    "_enter_trade": _enter_trade,
+    "_process_exit_order": _process_exit_order,
 }
 
 

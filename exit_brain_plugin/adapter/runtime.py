@@ -85,6 +85,9 @@ class ExitBrainRuntime:
         # Loss-guard price held before an added entry, per position, until the fill-time stop
         # call reprices it (docs/operations.md, "Added entries").
         self.guard_before_add: dict[str, float] = {}
+        #: backtests: the stop price the brain answered a fill-time call with, per position, for
+        #: the fill rules to keep after freqtrade re-applies the stop (adapter/backtest.py rule 3)
+        self.fill_stops: dict[str, float] = {}
         #: the exit order type the host configured (backtests force limit exits)
         self.host_exit_type = "market"
         self._key: tuple[Any, ...] | None = None

@@ -13,6 +13,9 @@ Rules:
    for its readers, written when it changes.
 4. A stop exit is named by the stop that fired: ``exit_brain_loss_guard`` at the guard price,
    else ``exit_brain_stop_<kind>`` (:func:`exit_name`).
+5. In backtests the stop price behind a fill-time answer is kept (``runtime.fill_stops``) for
+   the backtest fill rules, which hold it after freqtrade re-applies the stop to the new
+   average entry (adapter/backtest.py rule 3).
 """
 
 import math
@@ -51,7 +54,7 @@ def answer(
         # entry, funding), not on every call.
         state = replace(state, loss_guard_price=guard)
         runtime.store.save(trade, state, persist=False)
-    return stop_answer(
+    ratio, target = _stop(
         trade,
         state,
         runtime.settings,
@@ -60,6 +63,9 @@ def answer(
         loss_guard_price=guard,
         guard_before_add=before_add,
     )
+    if after_fill and runtime.backtest and target is not None:
+        runtime.fill_stops[key] = translate.held_stop_price(target, trade)  # rule 5
+    return ratio
 
 
 def exit_name(runtime: "ExitBrainRuntime", trade: Any) -> str | None:
@@ -88,6 +94,28 @@ def stop_answer(
     :param guard_before_add: on the fill-time call after an added entry, the guard price in
         force before it; the held stop at that price is the brain's own and may move
     """
+    return _stop(
+        trade,
+        state,
+        config,
+        current_rate=current_rate,
+        host=host,
+        loss_guard_price=loss_guard_price,
+        guard_before_add=guard_before_add,
+    )[0]
+
+
+def _stop(
+    trade: Any,
+    state: PositionState | None,
+    config: BrainConfig,
+    *,
+    current_rate: float,
+    host: float | None,
+    loss_guard_price: float | None,
+    guard_before_add: float | None = None,
+) -> tuple[float | None, float | None]:
+    # The answer (a ratio or None) and the brain's stop price behind it (None: no opinion).
     held = float(trade.stop_loss) if trade.stop_loss else None
     host_price = translate.stop_price_from_ratio(host, current_rate, trade)
     side = translate.side_of(trade)
@@ -97,7 +125,7 @@ def stop_answer(
     )
     host_only = None if loosens else host
     if state is None:
-        return host_only
+        return host_only, None
     floor = held
     if (
         guard_before_add is not None
@@ -113,9 +141,9 @@ def stop_answer(
         loss_guard_price=loss_guard_price,
     )
     if target is None:
-        return host_only
+        return host_only, None
     if held is not None and math.isclose(
         translate.held_stop_price(target.price, trade), held, rel_tol=1e-9
     ):
-        return None  # freqtrade already holds it to the tick: nothing to move
-    return translate.stop_ratio_from_price(target.price, current_rate, trade)
+        return None, target.price  # freqtrade already holds it to the tick: nothing to move
+    return translate.stop_ratio_from_price(target.price, current_rate, trade), target.price

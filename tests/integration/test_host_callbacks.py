@@ -11,9 +11,9 @@ Rules this module proves in freqtrade backtests of ``ExitBrainHostCallbacksStrat
    guard off (no stop opinion of the brain's at all) and on (the guard's stop is looser); and
    ``exit_brain_stop_strategy`` when the host tightened it past the brain's ratchet (§6).
 3. The host's ``adjust_trade_position`` adds to the position (its DCA entry fills, with its
-   tag) and the brain's state follows the new average entry. The loss-guard stop on the new
-   average entry (docs/operations.md §3) does not hold in backtests yet: pinned as a strict
-   xfail until it is fixed.
+   tag) and the brain's state follows the new average entry; the loss-guard stop then sits on
+   the new average entry (docs/operations.md §3) in backtests as live (adapter/backtest.py
+   rule 3: freqtrade's recalculation after the fill-time stop call no longer tightens it).
 4. Each host callback keeps freqtrade's copy of the trade: the uncopied trade is only for the
    brain's own callbacks.
 
@@ -152,13 +152,6 @@ HOST_DCA_THEN_DROP = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backtest bug: freqtrade's backtest re-applies the fill-time stop ratio to the new "
-    "average entry (backtesting.py _enter_trade: recalc_trade_from_orders after the after_fill "
-    "call), so the repriced guard stop lands at 0.087492 (-11.6 %) and fires as "
-    "exit_brain_stop_initial; live puts it at the guard price (docs/operations.md §3)",
-)
 def test_after_a_host_dca_the_loss_guard_stop_sits_on_the_new_average_entry():
     run = run_backtest(HOST_DCA_THEN_DROP, _config(host_dca_at=_candle(3), host_dca_stake=0.05))
     (trade,) = run.trades

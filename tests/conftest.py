@@ -103,7 +103,6 @@ def make_snapshot(
     entry: float = _UNSET,
     leverage: float = 1.0,
     profit: float | None = None,
-    position_amount: float = 10.0,
     **fields: Any,
 ) -> MarketSnapshot:
     """Return one tick at ``price``; the profit ratio follows the model unless given.
@@ -113,9 +112,7 @@ def make_snapshot(
     """
     entry_price = _DEFAULTS[side]["entry"] if entry is _UNSET else entry
     ratio = profit_at(side, entry_price, price, leverage) if profit is None else profit
-    return MarketSnapshot(
-        price=price, current_profit=ratio, position_amount=position_amount, **fields
-    )
+    return MarketSnapshot(price=price, current_profit=ratio, **fields)
 
 
 _FILL_KINDS = {

@@ -221,7 +221,6 @@ def market_snapshot(
     return MarketSnapshot(
         price=float(rate),
         current_profit=float(profit),
-        position_amount=float(trade.amount),
         amount_step=amount_step(trade),
         min_order_amount=markets.min_order_amount(market, rate),
         min_remaining_amount=min_remaining_amount,

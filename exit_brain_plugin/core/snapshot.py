@@ -23,32 +23,26 @@ class MarketSnapshot:
     :param price: the rate the brain decides on: live the current exit rate, backtesting the
         candle open (or a level price when pricing a resting order)
     :param current_profit: freqtrade's profit ratio at ``price`` (fees and leverage included)
-    :param position_amount: base amount the exchange position holds now (``trade.amount``)
     :param amount_step: exchange amount step in base units, or None when unknown
     :param min_order_amount: smallest exit order the exchange accepts, in base units
     :param min_remaining_amount: smallest remainder freqtrade lets a partial exit leave
     :param exchange_stop_price: the stop freqtrade currently holds (``trade.stop_loss``)
-    :param loss_guard_price: price at which the profit ratio equals the loss-guard threshold
     """
 
     price: float
     current_profit: float
-    position_amount: float
     amount_step: float | None = None
     min_order_amount: float = 0.0
     min_remaining_amount: float = 0.0
     exchange_stop_price: float | None = None
-    loss_guard_price: float | None = None
 
     def __post_init__(self) -> None:
         check_finite("price", self.price, positive=True)
         check_finite("current_profit", self.current_profit)
-        check_finite("position_amount", self.position_amount)
         check_finite("amount_step", self.amount_step, positive=True)
         check_finite("min_order_amount", self.min_order_amount)
         check_finite("min_remaining_amount", self.min_remaining_amount)
         check_finite("exchange_stop_price", self.exchange_stop_price)
-        check_finite("loss_guard_price", self.loss_guard_price, positive=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

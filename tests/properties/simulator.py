@@ -78,6 +78,7 @@ class Step:
     after: PositionState
     held_stop: float | None
     position_amount: float
+    position_before: float  # what the exchange held when the brain decided
 
     @property
     def events(self) -> tuple[BrainEvent, ...]:
@@ -154,19 +155,15 @@ class TickOutcome:
         return self.snapshot is None
 
 
-def snapshot_at(
-    market: Market, *, move: float, position: float, held: float | None
-) -> MarketSnapshot:
+def snapshot_at(market: Market, *, move: float, held: float | None) -> MarketSnapshot:
     """Return what the brain sees at ``move``: the price, the model's profit, the exchange."""
     return MarketSnapshot(
         price=price_at(market.side, market.entry_price, move),
         current_profit=move * market.leverage,
-        position_amount=position,
         amount_step=market.exchange.amount_step,
         min_order_amount=market.exchange.min_order_amount,
         min_remaining_amount=market.exchange.min_remaining_amount,
         exchange_stop_price=held,
-        loss_guard_price=market.guard_price,
     )
 
 
@@ -237,7 +234,7 @@ def play_tick(
             fill=stop,
             fill_events=stopped.events,
         )
-    snapshot = snapshot_at(market, move=move, position=position, held=held)
+    snapshot = snapshot_at(market, move=move, held=held)
     verdict = evaluate_position(snapshot, state, config, plan)
     state = verdict.state
     fill, fill_events = None, ()
@@ -326,6 +323,7 @@ def simulate(
             stop_order_id=f"stop-{tick}",
         )
         before, state = state, outcome.state
+        position_before = position
         held, position = outcome.held_stop, outcome.position_amount
         if not outcome.stopped_out and scenario.restarts[tick]:
             state = round_trip(state)
@@ -342,6 +340,7 @@ def simulate(
                 after=state,
                 held_stop=held,
                 position_amount=position,
+                position_before=position_before,
             )
         )
         if outcome.stopped_out:

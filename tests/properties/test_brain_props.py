@@ -60,7 +60,6 @@ def test_fired_loss_guard_only_repeats_the_full_close(state, config, ticks):
             side=state.side,
             entry=state.entry_price,
             profit=profit,
-            position_amount=fired.remaining_size,
         )
         verdict = evaluate_position(snapshot, fired, config)
         assert verdict.decision.kind is ExitKind.LOSS_GUARD

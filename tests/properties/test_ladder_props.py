@@ -29,7 +29,7 @@ def test_closed_never_exceeds_initial(scenario):
     for step in trace.steps:
         if step.order is not None:
             assert step.order.amount <= step.verdict.state.remaining_size + tol
-            assert step.order.amount <= step.snapshot.position_amount + tol
+            assert step.order.amount <= step.position_before + tol
 
 
 @given(scenarios())

@@ -93,7 +93,7 @@ class TradeMachine(RuleBasedStateMachine):
         return self.state.exit_kind is not None or self.state.remaining_size <= 0
 
     def _snapshot(self):
-        return snapshot_at(self.market, move=self.move, position=self.position, held=self.held)
+        return snapshot_at(self.market, move=self.move, held=self.held)
 
     def _apply(self, fill):
         self.state = apply_fill(self.state, fill, self.config).state

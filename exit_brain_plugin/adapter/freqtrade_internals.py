@@ -20,13 +20,16 @@ Rules:
 
 import functools
 import inspect
+import json
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from freqtrade.enums import ExitCheckTuple, ExitType, RunMode
+from freqtrade.persistence.custom_data import CustomDataWrapper, _CustomData
 from freqtrade.strategy import IStrategy
+from freqtrade.util import dt_now
 
 from exit_brain_plugin.adapter import translate
 from exit_brain_plugin.core import BrainConfig, MarketSnapshot, PositionState, price_resting_exit
@@ -257,3 +260,38 @@ def install_fill_rules() -> None:
     from exit_brain_plugin.adapter import backtest
 
     backtest.install()
+
+
+# ------------------------------------------------------------- custom data in backtests
+# freqtrade/persistence/custom_data.py (CustomDataWrapper): backtests keep custom data in a plain
+# list (use_db False, reset to a new list when a backtest starts), and set_custom_data finds the
+# row to update by scanning every row of every trade: O(trades) per write, half a 20 pairs x 6
+# months backtest (docs/performance.md). Rows of the brain's keys are appended once and then
+# updated in place, the row freqtrade's own get_custom_data returns. Guarded by
+# tests/adapter/test_freqtrade_internals.py (test_backtest_rows_read_back_through_freqtrade).
+
+
+class BacktestRows:
+    """The brain's custom-data rows of one process's backtests, written without a scan."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[int, str], Any] = {}
+        self._list: list[Any] | None = None
+
+    def write(self, trade: Any, key: str, value: dict[str, Any]) -> None:
+        """Store ``value`` (a JSON object) under ``key`` for ``trade``, as set_custom_data."""
+        if CustomDataWrapper.use_db:  # a database after all: freqtrade's own write
+            trade.set_custom_data(key, value)
+            return
+        if CustomDataWrapper.custom_data is not self._list:  # freqtrade reset it: new backtest
+            self._rows.clear()
+            self._list = CustomDataWrapper.custom_data
+        row = self._rows.get((trade.id, key))
+        if row is None:
+            row = _CustomData(
+                ft_trade_id=trade.id, cd_key=key, cd_type="dict", cd_value="", created_at=dt_now()
+            )
+            CustomDataWrapper.custom_data.append(row)
+            self._rows[(trade.id, key)] = row
+        row.cd_value = json.dumps(value)
+        row.value = value

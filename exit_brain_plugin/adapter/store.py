@@ -9,10 +9,14 @@ freqtrade fixes a custom-data row's type at its first write and decodes every la
 it (``cd_type``). A row that could not be read (undecodable JSON, a foreign type such as a
 string or an int, a write by another tool) is therefore deleted before the repaired state is
 written, or the repaired state would be stored as that type and rejected again on every loop.
+
+Backtests write their rows through ``freqtrade_internals.BacktestRows`` (no scan of every row
+of every trade per write); a rejected row keeps freqtrade's own delete-and-write.
 """
 
 from typing import Any
 
+from exit_brain_plugin.adapter.freqtrade_internals import BacktestRows
 from exit_brain_plugin.core import PositionState, StateError, from_json_dict, to_json_dict
 
 
@@ -37,6 +41,7 @@ class StateStore:
         self._cache: dict[str, PositionState] = {}
         # Trades whose stored row was rejected: the next save replaces the row (see above).
         self._rejected: set[str] = set()
+        self._rows = BacktestRows() if cache else None
 
     def load(self, trade: Any) -> PositionState | None:
         """Return the stored state, or None when the trade has none.
@@ -79,6 +84,9 @@ class StateStore:
             if key in self._rejected:
                 trade.delete_custom_data(self.key)  # a new row, of type dict
                 self._rejected.discard(key)
+            elif self._rows is not None:
+                self._rows.write(trade, self.key, to_json_dict(state))
+                return
             trade.set_custom_data(self.key, to_json_dict(state))
 
     def peek(self, trade: Any) -> PositionState | None:

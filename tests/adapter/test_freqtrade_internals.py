@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from freqtrade.data.dataprovider import DataProvider
 from freqtrade.enums import ExitCheckTuple, ExitType
+from freqtrade.persistence.custom_data import CustomDataWrapper
 from freqtrade.resolvers import StrategyResolver
 from freqtrade.strategy.strategy_wrapper import strategy_safe_wrapper
 
@@ -59,3 +60,26 @@ def test_backtests_force_limit_exits_and_remember_the_hosts_type():
     strategy = SimpleNamespace(order_types={"entry": "limit", "exit": "market"})
     assert internals.force_limit_exits(strategy) == "market"
     assert strategy.order_types == {"entry": "limit", "exit": "limit"}
+
+
+def test_backtest_rows_read_back_through_freqtrade(monkeypatch):
+    # persistence/custom_data.py: backtests keep rows in CustomDataWrapper.custom_data (use_db
+    # False) and get_custom_data reads that list; a reset starts a new list.
+    monkeypatch.setattr(CustomDataWrapper, "use_db", False)
+    monkeypatch.setattr(CustomDataWrapper, "custom_data", [])
+    rows = internals.BacktestRows()
+    first, second = SimpleNamespace(id=1), SimpleNamespace(id=2)
+    rows.write(first, "exit_brain", {"tp_hits_count": 1})
+    rows.write(second, "exit_brain", {"tp_hits_count": 0})
+    rows.write(first, "exit_brain", {"tp_hits_count": 2})  # updated in place, not a second row
+
+    (row,) = CustomDataWrapper.get_custom_data(trade_id=1, key="exit_brain")
+    assert (row.cd_type, row.value) == ("dict", {"tp_hits_count": 2})
+    assert len(CustomDataWrapper.custom_data) == 2
+
+    CustomDataWrapper.reset_custom_data()  # the next backtest
+    assert CustomDataWrapper.get_custom_data(trade_id=1, key="exit_brain") == []
+    rows.write(first, "exit_brain", {"tp_hits_count": 3})
+    (row,) = CustomDataWrapper.get_custom_data(trade_id=1, key="exit_brain")
+    assert row.value == {"tp_hits_count": 3}
+    assert len(CustomDataWrapper.custom_data) == 1

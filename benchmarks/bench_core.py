@@ -15,8 +15,9 @@ Rules of the measurement:
    repeat by repeat, so that load from other processes hits every case alike.
 3. The cases are the calls a backtest makes on nearly every open-trade-candle: the typical
    open position (3-level ladder, no level reached, guard far: ``evaluate_position`` and
-   ``evaluate_stop``), plus the rarer paths for reference (a level reached, the guard firing,
-   a stop with a ratcheted stop and a strategy floor).
+   ``evaluate_stop``), plus the other paths for reference: a new high-water mark (the state
+   is rebuilt, ``dataclasses.replace``), a level reached and the guard firing (events are
+   built), a ratcheted stop under a strategy floor, and the backtest's resting order.
 
 Target (issue 13): ≤ 5 µs median for ``evaluate_position`` on the typical open state and for
 ``evaluate_stop``.
@@ -88,6 +89,7 @@ def cases() -> dict[str, Callable[[], Any]]:
         exchange_stop_price=0.04,
         loss_guard_price=0.0437,
     )
+    new_high = replace(typical, price=0.0504, current_profit=0.009)
     reached = replace(typical, price=0.0506, current_profit=0.011)
     guard = replace(typical, price=0.0437, current_profit=-0.126)
     ratcheted = replace(state, active_sl=0.05, sl_reason="breakeven")
@@ -100,6 +102,9 @@ def cases() -> dict[str, Callable[[], Any]]:
         ),
         "evaluate_stop (ratcheted stop + strategy floor)": lambda: evaluate_stop(
             ratcheted, config, held_stop_price=0.05, host_stop_price=0.045, loss_guard_price=0.0437
+        ),
+        "evaluate_position (new high-water mark)": lambda: evaluate_position(
+            new_high, state, config
         ),
         "evaluate_position (TP1 reached)": lambda: evaluate_position(reached, state, config),
         "evaluate_position (loss guard fires)": lambda: evaluate_position(guard, state, config),

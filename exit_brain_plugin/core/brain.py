@@ -62,11 +62,29 @@ def settings_for(state: PositionState, config: BrainConfig) -> BrainConfig:
     as in force (they apply to open positions); everything that shapes the plan is the
     state's own (docs/operations.md).
     """
-    return config if state.plan is None else _with_plan(state.plan, config)
+    plan = state.plan
+    if plan is None:
+        return config
+    seen = _MERGED_BY_IDENTITY.get(id(plan))
+    if seen is not None and seen[0] is plan and seen[1] is config:
+        return seen[2]
+    merged = _with_plan(plan, config)
+    if len(_MERGED_BY_IDENTITY) >= _MERGED_BY_IDENTITY_MAX:
+        _MERGED_BY_IDENTITY.clear()
+    _MERGED_BY_IDENTITY[id(plan)] = (plan, config, merged)
+    return merged
 
 
-# Every evaluation asks for the settings of its state: a handful of distinct (plan, settings)
-# pairs per run, so the merged settings are cached (both are frozen and hashable).
+# Every evaluation asks for the settings of its state, so the merged settings are cached
+# twice. First by identity: a state carries the same plan object from one evaluation to the
+# next and the adapter passes the same settings object, so two `is` tests replace hashing two
+# frozen dataclasses (the entry holds the plan, so its id cannot be reused while it is
+# there). Then by value: a state read back from JSON holds an equal plan in a new object, and
+# a run has a handful of distinct (plan, settings) pairs.
+_MERGED_BY_IDENTITY: dict[int, tuple[PlanSettings, BrainConfig, BrainConfig]] = {}
+_MERGED_BY_IDENTITY_MAX = 256
+
+
 @functools.lru_cache(maxsize=256)
 def _with_plan(plan: PlanSettings, config: BrainConfig) -> BrainConfig:
     return replace(
@@ -207,6 +225,9 @@ def price_resting_exit(
     level_price = next_level_price(state)
     if level_price is None or is_closed(state) or state.loss_guard_triggered:
         return None
-    at_level = replace(snapshot, price=level_price)
-    order, _ = evaluate_ladder(state, at_level, settings_for(state, config))
+    # the ladder at the level price, without the log lines nobody reads (the snapshot's
+    # other facts are the ones at this tick)
+    order, _ = evaluate_ladder(
+        state, snapshot, settings_for(state, config), price=level_price, explain=False
+    )
     return order

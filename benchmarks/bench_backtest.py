@@ -292,6 +292,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-synthetic", action="store_true", help="skip the synthetic data")
     parser.add_argument("--profile", action="store_true", help="cProfile each variant too")
     parser.add_argument(
+        "--profile-dir", type=Path, help="keep the .prof files here (implies --profile)"
+    )
+    parser.add_argument(
         "--hyperopt-epochs",
         type=int,
         default=0,
@@ -313,9 +316,9 @@ def _run(
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     results: list[dict[str, Any]] = []
     hyperopt: dict[str, Any] | None = None
-    profile_dir = root / "profiles" if args.profile else None
+    profile_dir = args.profile_dir or (root / "profiles" if args.profile else None)
     if profile_dir is not None:
-        profile_dir.mkdir()
+        profile_dir.mkdir(parents=True, exist_ok=True)
     env = {key: value for key, value in os.environ.items() if key != "EXIT_BRAIN_MARKETS"}
     if not args.no_shipped:
         for name, (config_file, timerange) in SHIPPED.items():

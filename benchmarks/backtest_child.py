@@ -3,6 +3,8 @@
 Rules:
 1. One run per process, so that peak memory (``ru_maxrss``) is the run's own.
 2. Only ``Backtesting.backtest()`` is timed: start-up, data loading and indicators are not.
+   Both wall time and the process's CPU time (``time.process_time``) are kept: on a machine
+   other processes share, CPU time moves much less with their load than wall time does.
 3. **open-trade-candles** are counted the same way for every variant, from the result's
    trades: one per candle a trade is open, its entry and exit candles included (freqtrade's
    ``backtest_loop`` checks every open trade on every candle, the entry candle too). This is
@@ -166,16 +168,18 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
 
         profiler = cProfile.Profile()
     gc.collect()
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     if profiler is not None:
         profiler.enable()
     result = backtesting.backtest(processed=processed, start_date=start, end_date=end)
     if profiler is not None:
         profiler.disable()
     seconds = time.perf_counter() - began
+    cpu_seconds = time.process_time() - cpu_began
     trades = result["results"]
     out: dict[str, Any] = {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "trades": len(trades),
         "orders": int(sum(len(orders) for orders in trades["orders"])) if len(trades) else 0,
         "profit_abs": float(trades["profit_abs"].sum()) if len(trades) else 0.0,

@@ -13,6 +13,9 @@ Rules:
    ``functools.wraps``, which keeps the qualname freqtrade checks, so freqtrade still
    deep-copies the trade exactly as for the unwrapped callback. The plain variant is not
    instrumented: it has no callbacks of its own.
+5. ``overrides`` are set in freqtrade's configuration after it is loaded: the plain variant
+   turns off ``position_adjustment_enable`` (config.json turns it on for the brain), so that
+   freqtrade does not ask a strategy without callbacks for adjustments on every candle.
 """
 
 from __future__ import annotations
@@ -152,6 +155,7 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
     install_offline_markets()
     argv = [*_arguments(spec, "backtesting"), "--export", "none", "--cache", "none"]
     config = setup_optimize_configuration(Arguments(argv).get_parsed_arg(), RunMode.BACKTEST)
+    config.update(spec.get("overrides") or {})
     backtesting = Backtesting(config)
     data, timerange = backtesting.load_bt_data()
     strategy = backtesting.strategylist[0]
@@ -227,6 +231,7 @@ def run_hyperopt_child(spec: dict[str, Any]) -> dict[str, Any]:
     argv += ["stoploss", "--hyperopt-loss", "SharpeHyperOptLossDaily", "--random-state", "1"]
     argv += ["--disable-param-export", "--print-all", "--no-color"]
     config = setup_optimize_configuration(Arguments(argv).get_parsed_arg(), RunMode.HYPEROPT)
+    config.update(spec.get("overrides") or {})
     began = time.perf_counter()
     Hyperopt(config).start()
     seconds = time.perf_counter() - began

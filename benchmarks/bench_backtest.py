@@ -13,7 +13,7 @@ Three variants of the same entries, each run in a fresh subprocess (benchmarks/
 backtest_child.py), interleaved run by run so that load from other processes hits all alike:
 
 - ``plain``: ``ExitBrainSampleSignals``, the sample strategy with no callbacks at all (ROI,
-  fixed stop, exit signals): what a trader runs without the brain;
+  fixed stop, exit signals, position adjustment off): what a trader runs without the brain;
 - ``floor``: ``BenchFloorStrategy`` (benchmarks/strategies): the same signals with the five
   callbacks the mixin implements returning neutral values, and the brain's freqtrade
   settings; freqtrade deep-copies the trade for every call of an implemented callback, so
@@ -72,7 +72,13 @@ __all__ = ["Histogram", "main", "synthetic_candles", "synthetic_pair", "write_sy
 REPO = Path(__file__).resolve().parents[1]
 BENCH_STRATEGIES = REPO / "benchmarks" / "strategies"
 VARIANTS: dict[str, dict[str, Any]] = {
-    "plain": {"strategy": "ExitBrainSampleSignals", "strategy_path": None, "instrument": False},
+    "plain": {
+        "strategy": "ExitBrainSampleSignals",
+        "strategy_path": None,
+        "instrument": False,
+        # config.json turns position adjustment on for the brain; a plain strategy has it off
+        "overrides": {"position_adjustment_enable": False},
+    },
     "floor": {"strategy": "BenchFloorStrategy", "strategy_path": str(BENCH_STRATEGIES)},
     "brain": {"strategy": "ExitBrainSampleStrategy", "strategy_path": None},
 }

@@ -36,8 +36,8 @@ Rules of the figures:
    the floor's figure is the timing wrapper's own cost, ~0.3 µs). Plain has no callbacks.
 4. **peak memory** is ``ru_maxrss`` of the child at its end, the largest of the runs.
 5. ``--hyperopt-epochs N`` adds ``freqtrade hyperopt -j JOBS`` on the shipped spot data,
-   plain and brain (spaces ``roi stoploss`` for both), and reports the ratio of wall time per
-   epoch.
+   plain and brain (spaces ``roi stoploss`` for both), each with 2 × JOBS and with N epochs:
+   the wall time per epoch is the difference over the extra epochs (start-up excluded).
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ from backtest_child import (
     run_child,
     run_hyperopt_child,
 )
+from bench_metrics import print_metrics_overhead
 from synthetic import synthetic_candles, synthetic_pair, write_synthetic
 
 
@@ -88,54 +89,6 @@ SHIPPED = {
 }
 SHIPPED_DATADIR = REPO / "user_data" / "data" / "binance"
 RESULT_PREFIX = "BENCH_RESULT "
-
-
-def metrics_overhead(calls: int = 200_000, repeats: int = 7) -> dict[str, float]:
-    """Return the metrics' own cost per callback call, in µs (best of ``repeats``).
-
-    What metrics on adds to each call live (``exit_brain.metrics.enabled``): the timing wrapper
-    and its histogram observation, and, on the two evaluating callbacks, the position gauges
-    and the threshold gauge. Timed in a tight loop on this process's real metrics (no
-    server), so the figure does not depend on a backtest's trades; the best of several runs
-    keeps other load on the machine out of it.
-    """
-    import timeit
-
-    from exit_brain_plugin.adapter import metrics
-
-    recorder = metrics.MetricsRecorder(metrics.brain_metrics(), executed=True)
-    timed = recorder.timed("custom_exit", lambda: None)
-
-    def gauges() -> None:
-        recorder.threshold(12.5)
-        recorder.position(
-            "1:ETH/BTC:0",
-            pair="ETH/BTC",
-            side="long",
-            mode="act",
-            levels=3,
-            remaining_ratio=0.75,
-            pnl_ratio=0.012,
-            stop_distance=0.01,
-        )
-
-    def bare() -> None:
-        return None
-
-    figures = {}
-    for name, function in (("empty call", bare), ("timed call", timed), ("gauges", gauges)):
-        best = min(timeit.repeat(function, number=calls, repeat=repeats))
-        figures[name] = best / calls * 1e6
-    return {
-        "timing wrapper + histogram": figures["timed call"] - figures["empty call"],
-        "position + threshold gauges": figures["gauges"] - figures["empty call"],
-    }
-
-
-def _print_metrics_overhead() -> int:
-    for what, us in metrics_overhead().items():
-        print(f"{what}: {us:.2f} µs per call")
-    return 0
 
 
 def _spawn(spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
@@ -231,24 +184,43 @@ def bench_dataset(
 
 
 def bench_hyperopt(epochs: int, jobs: int, env: dict[str, str], root: Path) -> dict[str, Any]:
-    """Run hyperopt for plain and brain on the shipped spot data; return seconds per epoch."""
+    """Run hyperopt for plain and brain on the shipped spot data; return seconds per epoch.
+
+    Each variant runs twice, with ``2 × jobs`` epochs and with ``epochs``, interleaved; the
+    time per epoch is the difference of the two wall times over the difference of the epochs,
+    so that start-up (data, indicators, the workers) is not spread over the epochs.
+    """
     config_file, timerange = SHIPPED["shipped-spot"]
+    short = 2 * jobs
+    if epochs <= short:
+        raise SystemExit(f"--hyperopt-epochs must be above {short} (2 × --hyperopt-jobs)")
     out: dict[str, Any] = {"epochs": epochs, "jobs": jobs, "variants": {}}
-    for variant in ("plain", "brain"):
-        userdir = root / f"hyperopt-{variant}"
-        (userdir / "hyperopt_results").mkdir(parents=True, exist_ok=True)
-        spec = {
-            **VARIANTS[variant],
-            "config": str(REPO / config_file),
-            "timerange": timerange,
-            "datadir": str(SHIPPED_DATADIR),
-            "userdir": str(userdir),
-            "epochs": epochs,
-            "jobs": jobs,
-            "hyperopt": True,
+    runs: dict[str, dict[int, dict[str, Any]]] = {"plain": {}, "brain": {}}
+    for count in (short, epochs):
+        for variant in runs:
+            userdir = root / f"hyperopt-{variant}-{count}"
+            (userdir / "hyperopt_results").mkdir(parents=True, exist_ok=True)
+            spec = {
+                **VARIANTS[variant],
+                "config": str(REPO / config_file),
+                "timerange": timerange,
+                "datadir": str(SHIPPED_DATADIR),
+                "userdir": str(userdir),
+                "epochs": count,
+                "jobs": jobs,
+                "hyperopt": True,
+            }
+            runs[variant][count] = _spawn(spec, env)
+            print(
+                f"  hyperopt {variant}, {count} epochs: {runs[variant][count]['seconds']:.1f} s",
+                flush=True,
+            )
+    for variant, by_count in runs.items():
+        extra = by_count[epochs]["seconds"] - by_count[short]["seconds"]
+        out["variants"][variant] = {
+            "runs": by_count,
+            "seconds_per_epoch": extra / (epochs - short),
         }
-        out["variants"][variant] = _spawn(spec, env)
-        print(f"  hyperopt {variant}: {out['variants'][variant]['seconds']:.1f} s", flush=True)
     plain, brain = out["variants"]["plain"], out["variants"]["brain"]
     out["ratio_brain_plain"] = brain["seconds_per_epoch"] / plain["seconds_per_epoch"]
     return out
@@ -388,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the figures (and write --json-out)."""
     args = _parser().parse_args(argv)
     if args.metrics_overhead:
-        return _print_metrics_overhead()
+        return print_metrics_overhead()
     if args.child:
         spec = json.loads(args.child)
         result = run_hyperopt_child(spec) if spec.get("hyperopt") else run_child(spec)

@@ -10,7 +10,7 @@ Usage (from the repository root, in the project's venv)::
     python benchmarks/bench_backtest.py --metrics-overhead  # what live metrics add per call
 
 Three variants of the same entries, each run in a fresh subprocess (benchmarks/
-backtest_child.py), interleaved run by run so that load from other processes hits all alike:
+bench_child.py), interleaved run by run so that load from other processes hits all alike:
 
 - ``plain``: ``ExitBrainSampleSignals``, the sample strategy with no callbacks at all (ROI,
   fixed stop, exit signals, position adjustment off): what a trader runs without the brain;
@@ -57,7 +57,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules below
 
-from backtest_child import (
+from bench_child import (
     CALLBACKS,
     EXTRA_TIMED,
     Histogram,
@@ -65,7 +65,7 @@ from backtest_child import (
     run_hyperopt_child,
 )
 from bench_metrics import print_metrics_overhead
-from synthetic import synthetic_candles, synthetic_pair, write_synthetic
+from bench_synthetic import synthetic_candles, synthetic_pair, write_synthetic
 
 
 __all__ = ["Histogram", "main", "synthetic_candles", "synthetic_pair", "write_synthetic"]

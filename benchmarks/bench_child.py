@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import json
 import resource
 import sys
 import time
@@ -199,6 +200,9 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
     out["all_callbacks"] = every.stats()
     if profiler is not None:
         profiler.dump_stats(spec["profile"])
+        # what profile_hotspots.py divides by, next to the profile
+        sidecar = {"open_trade_candles": out["open_trade_candles"], "seconds": seconds}
+        Path(spec["profile"]).with_suffix(".json").write_text(json.dumps(sidecar))
     return out
 
 

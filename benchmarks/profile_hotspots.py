@@ -10,9 +10,9 @@ Rules of the figures:
 1. A hot spot is one or more functions, named by (file suffix, function name); its time is
    the cumulative time (``cumtime``: the function and everything it calls) of those
    functions, summed, so nested hot spots overlap and do not add up to the total.
-2. Per open-trade-candle = that time / the run's open-trade-candles (``--candles``, printed by
-   bench_backtest.py; without it, the calls of ``adjust_trade_position``, which is one call
-   per open-trade-candle for the brain and the floor).
+2. Per open-trade-candle = that time / the run's open-trade-candles: ``--candles``, else the
+   count bench_backtest.py writes next to the profile (``NAME.json``), else the calls of
+   ``adjust_trade_position`` (one per open-trade-candle for the brain and the floor).
 3. cProfile slows pure-Python code by roughly 1.5-2.5×, more for many small calls: the
    figures rank the hot spots and size them against each other; the unprofiled µs per
    open-trade-candle of bench_backtest.py is the one to quote for the whole.
@@ -104,7 +104,9 @@ def hot_spots(path: Path, candles: int | None) -> dict[str, Any]:
         by_name.setdefault(name, []).append((filename, calls, tottime, cumtime))
         if name == "adjust_trade_position" and filename.endswith("adapter/mixin.py"):
             calls_of_adjust = calls
-    per = candles or calls_of_adjust or 1
+    sidecar = path.with_suffix(".json")  # written by bench_backtest.py next to the profile
+    written = json.loads(sidecar.read_text())["open_trade_candles"] if sidecar.exists() else 0
+    per = candles or written or calls_of_adjust or 1
     rows = {}
     for label, functions in HOT_SPOTS:
         seconds, calls = 0.0, 0

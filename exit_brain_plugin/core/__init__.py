@@ -1,14 +1,6 @@
 """The pure core: settings, state, decisions. Stdlib only; never imports freqtrade."""
 
-from exit_brain_plugin.core.brain import (
-    apply_fill,
-    classify_stop,
-    create_state,
-    evaluate_position,
-    evaluate_stop,
-    price_resting_exit,
-    rebuild_state,
-)
+from exit_brain_plugin.core.brain import create_state, evaluate_position, price_resting_exit
 from exit_brain_plugin.core.config import BrainConfig, MetricsConfig, parse_config
 from exit_brain_plugin.core.decisions import (
     Decision,
@@ -42,6 +34,7 @@ from exit_brain_plugin.core.events import (
     legs_from_tag,
     tp_tag,
 )
+from exit_brain_plugin.core.fills import apply_fill, rebuild_state
 from exit_brain_plugin.core.snapshot import MarketSnapshot, PositionOpen
 from exit_brain_plugin.core.state import (
     SCHEMA_VERSION,
@@ -51,6 +44,7 @@ from exit_brain_plugin.core.state import (
     from_json_dict,
     to_json_dict,
 )
+from exit_brain_plugin.core.stops import classify_stop, evaluate_stop
 
 
 __all__ = [

@@ -210,9 +210,13 @@ def runner_share(fractions: Sequence[float], basis: SizeBasis) -> float:
 
 def reached_legs(state: PositionState, price: float) -> tuple[int, ...]:
     """Return the consecutive unhit legs (1-based) that ``price`` has reached (L1)."""
-    legs: list[int] = []
-    for index in range(len(state.triggered_legs), len(state.tp_levels)):
-        if not is_level_reached(state.side, price, state.tp_levels[index].price):
+    levels, first = state.tp_levels, len(state.triggered_legs)
+    # the usual candle: the next level is not reached (or there is none)
+    if first >= len(levels) or not is_level_reached(state.side, price, levels[first].price):
+        return ()
+    legs = [first + 1]
+    for index in range(first + 1, len(levels)):
+        if not is_level_reached(state.side, price, levels[index].price):
             break
         legs.append(index + 1)
     return tuple(legs)
@@ -234,13 +238,22 @@ def leg_amounts(state: PositionState, config: BrainConfig, legs: Sequence[int]) 
 
 
 def evaluate_ladder(
-    state: PositionState, snapshot: MarketSnapshot, config: BrainConfig
+    state: PositionState,
+    snapshot: MarketSnapshot,
+    config: BrainConfig,
+    *,
+    price: float | None = None,
+    explain: bool = True,
 ) -> tuple[ExitOrder | None, tuple[BrainEvent, ...]]:
     """Decide the take-profit exit at ``snapshot.price`` (L1-L5).
 
+    :param price: decide at this price instead (a resting order at its level price); the
+        snapshot's limits stay
+    :param explain: False to leave out the trigger event (the same decision, built faster)
     :return: the exit to send now (or None) and the events explaining it
     """
-    legs = reached_legs(state, snapshot.price)
+    at = snapshot.price if price is None else price
+    legs = reached_legs(state, at)
     if not legs:
         return None, ()
     remaining = state.remaining_size
@@ -304,32 +317,41 @@ def evaluate_ladder(
             )
         )
         return None, tuple(notes)
-    basis = "remaining" if config.size_basis is SizeBasis.REMAINING else "initial"
-    reference = remaining if config.size_basis is SizeBasis.REMAINING else state.initial_size
     level_price = state.tp_levels[legs[-1] - 1].price
-    notes.insert(
-        0,
-        ev.tp_trigger(
-            state.pair,
-            state.side,
-            legs,
-            snapshot.price,
-            level_price,
-            amount,
-            round(100.0 * amount / reference, 2),
-            basis,
-        ),
-    )
+    if explain:
+        notes.insert(0, _trigger_note(state, config, legs, at, level_price, amount))
     order = ExitOrder(
         kind=ExitKind.TAKE_PROFIT,
         tag=ev.tp_tag(legs),
         amount=amount,
         close_all=close_all,
-        price=snapshot.price,
+        price=at,
         legs=legs,
         level_price=level_price,
     )
     return order, tuple(notes)
+
+
+def _trigger_note(
+    state: PositionState,
+    config: BrainConfig,
+    legs: tuple[int, ...],
+    price: float,
+    level_price: float,
+    amount: float,
+) -> BrainEvent:
+    basis = "remaining" if config.size_basis is SizeBasis.REMAINING else "initial"
+    reference = state.remaining_size if basis == "remaining" else state.initial_size
+    return ev.tp_trigger(
+        state.pair,
+        state.side,
+        legs,
+        price,
+        level_price,
+        amount,
+        round(100.0 * amount / reference, 2),
+        basis,
+    )
 
 
 def next_level_price(state: PositionState) -> float | None:

@@ -10,6 +10,8 @@ def check_finite(name: str, value: float | None, *, positive: bool = False) -> N
     """Raise ``ValueError`` naming ``name`` when ``value`` is NaN, infinite (or not > 0)."""
     if value is None:
         return
+    if type(value) is float and math.isfinite(value) and (value > 0 or not positive):
+        return  # the usual case, decided without the checks below
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, was {value!r}")
     if positive and value <= 0:

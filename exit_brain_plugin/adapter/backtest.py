@@ -46,7 +46,7 @@ from freqtrade.optimize.backtesting import Backtesting
 
 from exit_brain_plugin.adapter import logsink
 from exit_brain_plugin.adapter.store import position_key
-from exit_brain_plugin.core.events import fill_rules_missing
+from exit_brain_plugin.core.adapter_lines import fill_rules_missing
 from exit_brain_plugin.core.exit_reasons import is_stop_reason
 
 

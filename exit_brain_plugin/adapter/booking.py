@@ -35,7 +35,7 @@ from exit_brain_plugin.core import (
     create_state,
     fill_kind_of,
 )
-from exit_brain_plugin.core.events import already_booked
+from exit_brain_plugin.core.adapter_lines import already_booked
 from exit_brain_plugin.core.exit_reasons import classify_exit
 
 

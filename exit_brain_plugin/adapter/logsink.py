@@ -17,7 +17,8 @@ import logging
 from collections.abc import Callable, Iterable
 
 from exit_brain_plugin.core import BrainEvent, Level
-from exit_brain_plugin.core.events import adapter_fault, brain_error
+from exit_brain_plugin.core.adapter_lines import adapter_fault
+from exit_brain_plugin.core.events import brain_error
 
 
 logger = logging.getLogger("exit_brain")

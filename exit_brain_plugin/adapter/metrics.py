@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 
 from exit_brain_plugin.adapter import logsink
 from exit_brain_plugin.core import BrainEvent, EventKind, MetricsConfig, Mode
-from exit_brain_plugin.core.events import exporter_stopped, metrics_served
+from exit_brain_plugin.core.adapter_lines import exporter_stopped, metrics_served
 
 
 # Series created at 0 up front (see MetricsRecorder.__init__ and position()).

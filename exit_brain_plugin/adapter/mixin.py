@@ -44,7 +44,7 @@ from exit_brain_plugin.adapter import freqtrade_internals as internals
 from exit_brain_plugin.adapter.metrics import MetricsRecorder
 from exit_brain_plugin.adapter.runtime import ExitBrainRuntime
 from exit_brain_plugin.core import BrainConfig
-from exit_brain_plugin.core.events import TAG_PREFIX
+from exit_brain_plugin.core.tags import TAG_PREFIX
 
 
 _Answer = TypeVar("_Answer")

@@ -21,7 +21,7 @@ from exit_brain_plugin.adapter import logsink, metrics, notify
 from exit_brain_plugin.adapter.notify import Notifier
 from exit_brain_plugin.adapter.store import position_key
 from exit_brain_plugin.core import LOSS_GUARD_TAG, MarketSnapshot, Mode, PositionState
-from exit_brain_plugin.core.events import adapter_fault
+from exit_brain_plugin.core.adapter_lines import adapter_fault
 
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from exit_brain_plugin.adapter import logsink
 from exit_brain_plugin.adapter.logsink import EventSink
 from exit_brain_plugin.adapter.store import OBSERVE_KEY, STATE_KEY, StateStore, position_key
 from exit_brain_plugin.core import BrainConfig, BrainEvent, Mode, PositionState, StateError
-from exit_brain_plugin.core.events import mode_adopted
+from exit_brain_plugin.core.adapter_lines import mode_adopted
 from exit_brain_plugin.core.rollout import describe_pair_modes, resolve_mode
 
 

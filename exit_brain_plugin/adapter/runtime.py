@@ -46,11 +46,8 @@ from exit_brain_plugin.core import (
     evaluate_position,
     legs_from_tag,
 )
-from exit_brain_plugin.core.events import (
-    host_adjustment_waits,
-    initialized,
-    settings_in_force,
-)
+from exit_brain_plugin.core.adapter_lines import host_adjustment_waits, settings_in_force
+from exit_brain_plugin.core.events import initialized
 from exit_brain_plugin.core.exit_reasons import classify_exit, stop_kind_from_tag
 from exit_brain_plugin.core.parameters import describe
 

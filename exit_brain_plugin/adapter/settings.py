@@ -24,7 +24,7 @@ from freqtrade.exceptions import ConfigurationError
 from exit_brain_plugin.adapter import freqtrade_internals as internals
 from exit_brain_plugin.adapter import logsink
 from exit_brain_plugin.core import BrainConfig, ConfigError, Mode, parse_config
-from exit_brain_plugin.core.events import exit_limit_warning
+from exit_brain_plugin.core.adapter_lines import exit_limit_warning
 from exit_brain_plugin.core.parameters import apply_parameters
 
 

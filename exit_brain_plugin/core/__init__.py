@@ -27,13 +27,7 @@ from exit_brain_plugin.core.errors import (
     ExitBrainError,
     StateError,
 )
-from exit_brain_plugin.core.events import (
-    LOSS_GUARD_TAG,
-    STOP_BACKSTOP_TAG,
-    BrainEvent,
-    legs_from_tag,
-    tp_tag,
-)
+from exit_brain_plugin.core.events import BrainEvent
 from exit_brain_plugin.core.fills import apply_fill, rebuild_state
 from exit_brain_plugin.core.snapshot import MarketSnapshot, PositionOpen
 from exit_brain_plugin.core.state import (
@@ -45,6 +39,7 @@ from exit_brain_plugin.core.state import (
     to_json_dict,
 )
 from exit_brain_plugin.core.stops import classify_stop, evaluate_stop
+from exit_brain_plugin.core.tags import LOSS_GUARD_TAG, STOP_BACKSTOP_TAG, legs_from_tag, tp_tag
 
 
 __all__ = [

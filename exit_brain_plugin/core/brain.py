@@ -36,6 +36,7 @@ from exit_brain_plugin.core.pricing import is_stop_breached
 from exit_brain_plugin.core.snapshot import MarketSnapshot, PositionOpen
 from exit_brain_plugin.core.state import PlanSettings, PositionState, TpLevel
 from exit_brain_plugin.core.stops import INITIAL_SL_REASON, LOSS_GUARD_REASON, is_closed
+from exit_brain_plugin.core.tags import LOSS_GUARD_TAG, STOP_BACKSTOP_TAG
 
 
 #: The one Hold decision (frozen and field-less: every Hold is equal to it).
@@ -154,7 +155,7 @@ def evaluate_position(
         state = replace(state, max_unrealized_profit_pct=pnl_pct)
     if state.loss_guard_triggered:  # G2: retry the same close, say nothing new
         return Verdict(
-            decision=_full_close(state, ExitKind.LOSS_GUARD, ev.LOSS_GUARD_TAG, snapshot.price),
+            decision=_full_close(state, ExitKind.LOSS_GUARD, LOSS_GUARD_TAG, snapshot.price),
             state=state,
         )
     if is_loss_guard_hit(config, snapshot.current_profit):
@@ -180,7 +181,7 @@ def _fire_loss_guard(
         ev.loss_guard_triggered(state.pair, state.side, pnl_pct, config.max_unrealized_loss_pct),
         ev.loss_guard_closing(state.pair, state.side, state.remaining_size, pnl_pct),
     )
-    order = _full_close(fired, ExitKind.LOSS_GUARD, ev.LOSS_GUARD_TAG, snapshot.price)
+    order = _full_close(fired, ExitKind.LOSS_GUARD, LOSS_GUARD_TAG, snapshot.price)
     return Verdict(decision=order, state=fired, events=notes)
 
 
@@ -193,7 +194,7 @@ def _stop_backstop(snapshot: MarketSnapshot, state: PositionState) -> Verdict | 
     held = snapshot.exchange_stop_price
     if held is not None and is_stop_breached(state.side, snapshot.price, held):
         return None  # freqtrade's own stop fires and reports it (docs/behaviour.md §6)
-    order = _full_close(state, ExitKind.STOP_BACKSTOP, ev.STOP_BACKSTOP_TAG, snapshot.price)
+    order = _full_close(state, ExitKind.STOP_BACKSTOP, STOP_BACKSTOP_TAG, snapshot.price)
     note = ev.stop_backstop(state.pair, state.side, snapshot.price, stop, state.sl_reason)
     return Verdict(decision=order, state=state, events=(note,))
 

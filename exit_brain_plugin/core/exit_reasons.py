@@ -10,7 +10,7 @@ X4. Anything else is another exit (the strategy's signal, ROI, force exit, ...).
 """
 
 from exit_brain_plugin.core.decisions import FillKind
-from exit_brain_plugin.core.events import LOSS_GUARD_TAG, STOP_BACKSTOP_TAG, legs_from_tag
+from exit_brain_plugin.core.tags import LOSS_GUARD_TAG, STOP_BACKSTOP_TAG, legs_from_tag
 
 
 FREQTRADE_STOP_REASONS = frozenset(

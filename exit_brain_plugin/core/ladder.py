@@ -46,6 +46,7 @@ from exit_brain_plugin.core.pricing import (
 )
 from exit_brain_plugin.core.snapshot import MarketSnapshot
 from exit_brain_plugin.core.state import PositionState, TpLevel
+from exit_brain_plugin.core.tags import tp_tag
 
 
 FRACTION_TOL = 1e-9
@@ -322,7 +323,7 @@ def evaluate_ladder(
         notes.insert(0, _trigger_note(state, config, legs, at, level_price, amount))
     order = ExitOrder(
         kind=ExitKind.TAKE_PROFIT,
-        tag=ev.tp_tag(legs),
+        tag=tp_tag(legs),
         amount=amount,
         close_all=close_all,
         price=at,

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from exit_brain_plugin.core import LOSS_GUARD_TAG, BrainConfig, Side, legs_from_tag
+from exit_brain_plugin.core import LOSS_GUARD_TAG, BrainConfig, Side, legs_from_tag, loss_guard
 from exit_brain_plugin.core.pricing import round_favourable
 from exit_brain_plugin.tools.reports.records import TradeRecord
 from exit_brain_plugin.tools.reports.replay import replay_trade
@@ -130,13 +130,16 @@ def guard_price(trade: TradeRecord, config: BrainConfig) -> float | None:
     stored = trade.stored_state.loss_guard_price if trade.stored_state is not None else None
     if stored is not None:  # the price the brain computed (trade databases)
         return round_favourable(side, stored, trade.price_step or None)
-    loss = config.max_unrealized_loss_pct / 100.0 / (trade.leverage or 1.0)
-    if trade.is_short:
-        price = trade.open_rate * (1 - trade.fee_open) * (1 + loss) / (1 + trade.fee_close)
-    else:
-        price = trade.open_rate * (1 + trade.fee_open) * (1 - loss) / (1 - trade.fee_close)
+    price = loss_guard.guard_price(
+        side,
+        trade.open_rate,
+        config,
+        leverage=trade.leverage or 1.0,
+        fee_open=trade.fee_open,
+        fee_close=trade.fee_close,
+    )
     # The brain holds the guard stop on this tick (float noise is no tick: 0.0875 stays).
-    return round_favourable(side, price, trade.price_step or None)
+    return None if price is None else round_favourable(side, price, trade.price_step or None)
 
 
 class _Lines:

@@ -10,6 +10,7 @@ from exit_brain_plugin.core import (
     Side,
     apply_fill,
     evaluate_position,
+    loss_guard,
 )
 from tests.conftest import fill_for, make_config, make_snapshot, make_state, rendered
 
@@ -125,3 +126,25 @@ def test_loss_guard_tracks_the_high_water_mark_before_firing():
     state = evaluate_position(make_snapshot(3100.0, profit=0.04), make_state(), CONFIG).state
     fired = evaluate_position(make_snapshot(2990.0, profit=-0.13), state, CONFIG).state
     assert fired.max_unrealized_profit_pct == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize(
+    ("side", "leverage", "fees", "expected"),
+    [
+        (Side.LONG, 1.0, (0.0, 0.0), 0.0875),  # 0.1 × (1 − 0.125)
+        (Side.SHORT, 3.0, (0.0, 0.0), 0.1 * (1 + 0.125 / 3)),  # 3x short: 4.1667 % above
+        # fees in: a long's guard sits higher, a short's lower (the round trip costs both)
+        (Side.LONG, 1.0, (0.001, 0.001), 0.1 * 1.001 * 0.875 / 0.999),
+        (Side.SHORT, 1.0, (0.001, 0.001), 0.1 * 0.999 * 1.125 / 1.001),
+    ],
+)
+def test_guard_price_is_where_pnl_reaches_the_threshold(side, leverage, fees, expected):
+    price = loss_guard.guard_price(
+        side, 0.1, CONFIG, leverage=leverage, fee_open=fees[0], fee_close=fees[1]
+    )
+    assert price == pytest.approx(expected, rel=1e-12)
+    # freqtrade's profit ratio at that price (fees in) is the threshold
+    opened = 0.1 * (1 + fees[0]) if side is Side.LONG else 0.1 * (1 - fees[0])
+    closed = price * (1 - fees[1]) if side is Side.LONG else price * (1 + fees[1])
+    ratio = (closed / opened - 1) if side is Side.LONG else (1 - closed / opened)
+    assert ratio * leverage == pytest.approx(-0.125, abs=1e-12)

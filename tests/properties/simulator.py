@@ -39,6 +39,7 @@ from exit_brain_plugin.core import (
     from_json_dict,
     to_json_dict,
 )
+from exit_brain_plugin.core.loss_guard import guard_price
 from exit_brain_plugin.core.pricing import floor_to_step
 from tests.properties.strategies import Exchange, Scenario
 
@@ -117,11 +118,8 @@ class Trace:
 
 
 def loss_guard_price(side: Side, entry_price: float, config: BrainConfig, leverage: float):
-    """Return the price at which the model's profit reaches the loss-guard threshold."""
-    move = config.max_unrealized_loss_pct / 100.0 / leverage
-    if side is Side.LONG and move >= 1.0:
-        return None
-    return price_at(side, entry_price, -move)
+    """Return the price at which the model's profit (no fees) reaches the loss-guard threshold."""
+    return guard_price(side, entry_price, config, leverage=leverage)
 
 
 @dataclass(frozen=True, kw_only=True)

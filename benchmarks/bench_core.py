@@ -86,7 +86,6 @@ def cases() -> dict[str, Callable[[], Any]]:
         min_order_amount=0.01,
         min_remaining_amount=0.01,
         exchange_stop_price=0.04,
-        loss_guard_price=0.0437,
     )
     new_high = replace(typical, price=0.0504, current_profit=0.009)
     reached = replace(typical, price=0.0506, current_profit=0.011)

@@ -41,3 +41,22 @@ def test_the_callback_histogram_gives_median_and_p90():
     assert histogram.quantile_us(0.99) == pytest.approx(50.05)
     assert histogram.quantile_us(1.0) == 5_000.0  # beyond the buckets: kept one by one
     assert stats["total_s"] == pytest.approx((50_000 + 120_000 + 450_000 + 5_000_000) / 1e9)
+
+
+def test_the_core_benchmark_times_the_decisions_it_names():
+    # bench_core.py's cases still run on today's core and decide what their names say, so its
+    # figures are about those decisions (the time itself is never asserted).
+    path = REPO / "benchmarks" / "bench_core.py"
+    spec = importlib.util.spec_from_file_location("bench_core", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    results = {name: call() for name, call in bench.cases().items()}
+    kinds = {
+        name: getattr(getattr(result, "decision", None), "kind", None)
+        for name, result in results.items()
+    }
+    assert kinds["evaluate_position (typical: no level, guard far)"] is None  # a Hold
+    assert str(kinds["evaluate_position (TP1 reached)"]) == "take_profit"
+    assert str(kinds["evaluate_position (loss guard fires)"]) == "loss_guard"
+    assert results["evaluate_stop (ratcheted stop + strategy floor)"].price == 0.05
+    assert all(len(figures) == 1 for figures in bench.measure(20, 1).values())

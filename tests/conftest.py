@@ -17,14 +17,13 @@ from hypothesis import settings
 from exit_brain_plugin.core import (
     BrainConfig,
     BrainEvent,
-    ExitKind,
     ExitOrder,
     Fill,
-    FillKind,
     MarketSnapshot,
     PositionState,
     Side,
     TpLevel,
+    fill_kind_of,
     parse_config,
 )
 
@@ -115,13 +114,6 @@ def make_snapshot(
     return MarketSnapshot(price=price, current_profit=ratio, **fields)
 
 
-_FILL_KINDS = {
-    ExitKind.TAKE_PROFIT: FillKind.TAKE_PROFIT,
-    ExitKind.LOSS_GUARD: FillKind.LOSS_GUARD,
-    ExitKind.STOP_BACKSTOP: FillKind.STOP,
-}
-
-
 def fill_for(
     order: ExitOrder,
     *,
@@ -133,7 +125,7 @@ def fill_for(
     """Return the fill of ``order``: all of it by default, or ``filled`` (then partial)."""
     amount = order.amount if filled is None else filled
     return Fill(
-        kind=_FILL_KINDS[order.kind],
+        kind=fill_kind_of(order.kind),
         filled_amount=amount,
         price=order.price,
         order_id=order_id,

@@ -8,7 +8,7 @@ the brain would have done. Backtests keep no ledger: their custom data is discar
 from datetime import UTC, datetime
 from typing import Any
 
-from exit_brain_plugin.core import ExitKind, ExitOrder, Fill, FillKind, StateError
+from exit_brain_plugin.core import ExitOrder, Fill, FillKind, StateError, fill_kind_of
 from exit_brain_plugin.core.ledger import (
     VirtualFill,
     ledger_from_json,
@@ -17,7 +17,6 @@ from exit_brain_plugin.core.ledger import (
 
 
 SHADOW_KEY = "exit_brain_shadow"
-_KINDS = {ExitKind.TAKE_PROFIT: "take_profit", ExitKind.LOSS_GUARD: "loss_guard"}
 
 
 def virtual_fill(order: ExitOrder, stop_kind: str, now: datetime) -> VirtualFill:
@@ -25,7 +24,7 @@ def virtual_fill(order: ExitOrder, stop_kind: str, now: datetime) -> VirtualFill
 
     :param stop_kind: the state's ``sl_reason`` before the fill (the stop a stop exit hit)
     """
-    kind = _KINDS.get(order.kind, "stop")
+    kind = str(fill_kind_of(order.kind))  # take_profit, loss_guard or stop
     return VirtualFill(
         at=now.astimezone(UTC).isoformat(),
         kind=kind,

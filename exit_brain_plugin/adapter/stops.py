@@ -54,7 +54,7 @@ def answer(
         # entry, funding), not on every call.
         state = replace(state, loss_guard_price=guard)
         runtime.store.save(trade, state, persist=False)
-    ratio, target = _stop(
+    ratio, target = stop_answer(
         trade,
         state,
         runtime.settings,
@@ -86,36 +86,16 @@ def stop_answer(
     host: float | None,
     loss_guard_price: float | None,
     guard_before_add: float | None = None,
-) -> float | None:
-    """Return the ``custom_stoploss`` ratio to answer, or None to leave freqtrade's stop.
+) -> tuple[float | None, float | None]:
+    """Return the ``custom_stoploss`` answer and the brain's stop price behind it.
 
     :param host: the strategy's own answer (a ratio), or None
     :param loss_guard_price: the guard price on the trade as it is now
     :param guard_before_add: on the fill-time call after an added entry, the guard price in
         force before it; the held stop at that price is the brain's own and may move
+    :return: the ratio to answer (None: leave freqtrade's stop) and the brain's target price
+        (None: the brain has no stop opinion)
     """
-    return _stop(
-        trade,
-        state,
-        config,
-        current_rate=current_rate,
-        host=host,
-        loss_guard_price=loss_guard_price,
-        guard_before_add=guard_before_add,
-    )[0]
-
-
-def _stop(
-    trade: Any,
-    state: PositionState | None,
-    config: BrainConfig,
-    *,
-    current_rate: float,
-    host: float | None,
-    loss_guard_price: float | None,
-    guard_before_add: float | None = None,
-) -> tuple[float | None, float | None]:
-    # The answer (a ratio or None) and the brain's stop price behind it (None: no opinion).
     held = float(trade.stop_loss) if trade.stop_loss else None
     host_price = translate.stop_price_from_ratio(host, current_rate, trade)
     side = translate.side_of(trade)

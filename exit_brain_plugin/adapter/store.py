@@ -16,16 +16,29 @@ of every trade per write); a rejected row keeps freqtrade's own delete-and-write
 
 from typing import Any
 
+from freqtrade.persistence import LocalTrade
+
 from exit_brain_plugin.adapter.freqtrade_internals import BacktestRows
 from exit_brain_plugin.core import PositionState, StateError, from_json_dict, to_json_dict
 
 
+_KEY_ATTRIBUTE = "_exit_brain_position_key"
 STATE_KEY = "exit_brain"
 OBSERVE_KEY = "exit_brain_observe"
 
 
 def position_key(trade: Any) -> str:
-    """Return a key naming one trade, stable across freqtrade's deep copies of it."""
+    """Return a key naming one trade, stable across freqtrade's deep copies of it.
+
+    A backtest's trade (``LocalTrade`` itself, passed uncopied to the brain's callbacks, its
+    id and open date fixed when it opens) keeps its key on itself: a dozen lookups per candle.
+    """
+    if type(trade) is LocalTrade:
+        key = trade.__dict__.get(_KEY_ATTRIBUTE)
+        if key is None:
+            key = f"{trade.id}:{trade.pair}:{trade.open_date_utc.timestamp():.0f}"
+            trade.__dict__[_KEY_ATTRIBUTE] = key
+        return str(key)
     return f"{trade.id}:{trade.pair}:{trade.open_date_utc.timestamp():.0f}"
 
 

@@ -2,15 +2,18 @@
 freqtrade itself: each test fails when freqtrade changes the behaviour the room cites."""
 
 import copy
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from freqtrade.data.dataprovider import DataProvider
 from freqtrade.enums import ExitCheckTuple, ExitType
+from freqtrade.persistence import LocalTrade
 from freqtrade.persistence.custom_data import CustomDataWrapper
 from freqtrade.resolvers import StrategyResolver
 from freqtrade.strategy.strategy_wrapper import strategy_safe_wrapper
 
 from exit_brain_plugin.adapter import freqtrade_internals as internals
+from exit_brain_plugin.adapter.store import position_key
 from tests.integration.backtest_harness import make_config
 
 
@@ -83,3 +86,18 @@ def test_backtest_rows_read_back_through_freqtrade(monkeypatch):
     (row,) = CustomDataWrapper.get_custom_data(trade_id=1, key="exit_brain")
     assert row.value == {"tp_hits_count": 3}
     assert len(CustomDataWrapper.custom_data) == 1
+
+
+def test_a_backtest_trade_keeps_its_position_key_and_a_live_one_is_keyed_afresh():
+    # Backtests pass freqtrade's own LocalTrade (id and open date fixed at its opening): its
+    # key is kept on it. Any other object (live trades and their copies) is keyed every time.
+    opened = datetime(2018, 1, 10, 8, 0, tzinfo=UTC)
+    trade = LocalTrade(id=7, pair="ETH/BTC", open_date=opened, amount=1.0, open_rate=0.1)
+    expected = f"7:ETH/BTC:{opened.timestamp():.0f}"
+    assert position_key(trade) == expected
+    assert trade.__dict__["_exit_brain_position_key"] == expected
+    assert position_key(copy.deepcopy(trade)) == expected
+    live = SimpleNamespace(id=7, pair="ETH/BTC", open_date_utc=opened)
+    assert position_key(live) == expected
+    live.id = 8  # a key is never stale on an object freqtrade may change
+    assert position_key(live).startswith("8:")

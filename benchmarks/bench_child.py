@@ -151,7 +151,7 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
     from freqtrade.exchange import timeframe_to_minutes
     from freqtrade.optimize.backtesting import Backtesting
 
-    from exit_brain_plugin.tools.offline import install_offline_markets
+    from exit_brain_plugin.adapter.tools.offline import install_offline_markets
 
     install_offline_markets()
     argv = [*_arguments(spec, "backtesting"), "--export", "none", "--cache", "none"]
@@ -225,7 +225,7 @@ def run_hyperopt_child(spec: dict[str, Any]) -> dict[str, Any]:
     from freqtrade.enums import RunMode
     from freqtrade.optimize.hyperopt import Hyperopt
 
-    from exit_brain_plugin.tools.offline import install_offline_markets
+    from exit_brain_plugin.adapter.tools.offline import install_offline_markets
 
     install_offline_markets()
     strategies = spec.get("strategy_path") or str(REPO / "user_data" / "strategies")

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from exit_brain_plugin.tools import admin
-from exit_brain_plugin.tools.admin import (
+from exit_brain_plugin.adapter.tools import admin
+from exit_brain_plugin.adapter.tools.admin import (
     ApiTarget,
     SetError,
     api_target,
     apply_assignments,
     parse_assignments,
 )
-from exit_brain_plugin.tools.cli import main
+from exit_brain_plugin.adapter.tools.cli import main
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -299,7 +299,7 @@ def test_the_command_does_not_import_freqtrade(tmp_path):
     _with_api(path, port)
     code = (
         "import json, sys\n"
-        "from exit_brain_plugin.tools.cli import main\n"
+        "from exit_brain_plugin.adapter.tools.cli import main\n"
         f"assert main(['set', 'max_unrealized_loss_pct=8', '--config', {str(path)!r}]) == 3\n"
         "print(json.dumps(sorted(sys.modules)))"
     )

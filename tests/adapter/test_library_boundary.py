@@ -1,6 +1,7 @@
 """A bot running the mixin loads none of the toolbox (issue 13: a library, not a toolbox).
 
-The core and the adapter never import ``exit_brain_plugin.tools`` nor the toolbox's own
+The core and the mixin never import ``exit_brain_plugin.adapter.tools``,
+``exit_brain_plugin.reports`` nor the toolbox's own
 dependencies (rich, plotly, optuna, psycopg). freqtrade itself loads rich (its progress bars,
 ``freqtrade/util/progress_tracker.py``) and optuna when installed (``freqtrade/strategy/
 parameters.py``), so the adapter is judged by what it adds to a plain ``import
@@ -12,7 +13,14 @@ import subprocess
 import sys
 
 
-TOOLBOX = ("exit_brain_plugin.tools", "rich", "plotly", "optuna", "psycopg")
+TOOLBOX = (
+    "exit_brain_plugin.adapter.tools",
+    "exit_brain_plugin.reports",
+    "rich",
+    "plotly",
+    "optuna",
+    "psycopg",
+)
 
 
 def _modules_after(statement):
@@ -49,6 +57,7 @@ def test_the_mixin_loads_no_plot_library_at_all():
 
 def test_the_check_sees_a_toolbox_import():
     # Guards the tests above against passing vacuously.
-    loaded = _modules_after("import freqtrade.strategy, exit_brain_plugin.tools.reports.render")
-    assert "exit_brain_plugin.tools" in _toolbox(loaded)
+    loaded = _modules_after("import freqtrade.strategy, exit_brain_plugin.adapter.tools.plot")
+    assert "exit_brain_plugin.adapter.tools" in _toolbox(loaded)
+    assert "exit_brain_plugin.reports" in _toolbox(loaded)
     assert "rich" in _toolbox(loaded)

@@ -12,7 +12,7 @@ from freqtrade.enums import RunMode
 from freqtrade.optimize.backtesting import Backtesting
 from freqtrade.persistence import LocalTrade
 
-from exit_brain_plugin.tools.offline import install_offline_markets
+from exit_brain_plugin.adapter.tools.offline import install_offline_markets
 from tests.trade_orders import exit_orders
 
 

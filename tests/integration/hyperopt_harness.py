@@ -21,7 +21,7 @@ from freqtrade.configuration import Configuration
 from freqtrade.enums import RunMode
 from freqtrade.optimize.hyperopt.hyperopt_optimizer import HyperOptimizer
 
-from exit_brain_plugin.tools.offline import install_offline_markets
+from exit_brain_plugin.adapter.tools.offline import install_offline_markets
 
 
 REPO = Path(__file__).resolve().parents[2]

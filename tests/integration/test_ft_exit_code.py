@@ -15,7 +15,7 @@ def test_ft_backtesting_with_a_bad_exit_brain_setting_exits_non_zero(tmp_path):
     config["exit_brain"]["tp_profile"] = [0.5, 1.5]
     bad = tmp_path / "config.json"
     bad.write_text(json.dumps(config))
-    command = [sys.executable, "-m", "exit_brain_plugin.tools.cli", "ft", "backtesting"]
+    command = [sys.executable, "-m", "exit_brain_plugin.adapter.tools.cli", "ft", "backtesting"]
     command += ["--config", str(bad), "--userdir", "user_data", "--export", "none"]
     command += ["--strategy", "ExitBrainSampleStrategy", "--timerange", "20180110-20180111"]
     done = subprocess.run(

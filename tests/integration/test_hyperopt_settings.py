@@ -18,7 +18,7 @@ TIMERANGE = "20180110-20180120"
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "exit_brain_plugin.tools.cli", *args]
+    command = [sys.executable, "-m", "exit_brain_plugin.adapter.tools.cli", *args]
     env = {**os.environ, "COLUMNS": "1000"}  # one log line per line
     return subprocess.run(
         command, cwd=REPO, capture_output=True, text=True, timeout=900, check=False, env=env
@@ -67,8 +67,8 @@ def test_backtest_after_hyperopt_prints_reports_and_plots_the_tuned_settings(tmp
     assert summary["settings"]["max_unrealized_loss_pct"] == guard
     assert "with its parameter file (eb_tp_distance_scale=" in summary["settings_source"]
 
-    from exit_brain_plugin.tools.plot import build_figure, load_candles, select
-    from exit_brain_plugin.tools.reports.sources import load_backtest
+    from exit_brain_plugin.adapter.tools.plot import build_figure, load_candles, select
+    from exit_brain_plugin.reports.sources import load_backtest
 
     (trade_set,) = load_backtest(results)
     trade = trade_set.trades[0]

@@ -14,8 +14,8 @@ from freqtrade.data.history import load_pair_history
 from freqtrade.enums import CandleType, RunMode
 from freqtrade.optimize.backtesting import Backtesting
 
+from exit_brain_plugin.adapter.tools.offline import install_offline_markets
 from exit_brain_plugin.core.pricing import floor_to_step
-from exit_brain_plugin.tools.offline import install_offline_markets
 from tests.integration.backtest_harness import REPO
 
 
@@ -180,7 +180,7 @@ def test_hyperopt_with_two_workers_over_the_brain_parameters_runs_offline():
     command = [
         sys.executable,
         "-m",
-        "exit_brain_plugin.tools.cli",
+        "exit_brain_plugin.adapter.tools.cli",
         "ft",
         "hyperopt",
         "--config",

@@ -30,7 +30,7 @@ def _closed_at(trade) -> pd.Timestamp:
 
 
 def test_compare_brain_off_fills_a_stop_gap_at_the_open_like_the_brain():
-    from exit_brain_plugin.tools.compare import _same_fill_rules
+    from exit_brain_plugin.adapter.tools.compare import _same_fill_rules
 
     rows = [
         C(0.1000, 0.1000, 0.1000, 0.1000, enter_long=1),  # 0 signal

@@ -24,11 +24,11 @@ from freqtrade.optimize.backtesting import Backtesting
 from freqtrade.optimize.hyperopt_loss.hyperopt_loss_sharpe import SharpeHyperOptLoss
 from freqtrade.strategy import IStrategy
 
+from exit_brain_plugin.adapter.tools import cli
+from exit_brain_plugin.adapter.tools import tune as tune_module
+from exit_brain_plugin.adapter.tools.offline import install_offline_markets
+from exit_brain_plugin.adapter.tools.tune import TuneOptions, tune
 from exit_brain_plugin.core.tuning import TUNED_KEYS, Window
-from exit_brain_plugin.tools import cli
-from exit_brain_plugin.tools import tune as tune_module
-from exit_brain_plugin.tools.offline import install_offline_markets
-from exit_brain_plugin.tools.tune import TuneOptions, tune
 from tests.integration.backtest_harness import REPO
 from tests.servers import postgres_server
 
@@ -43,7 +43,7 @@ TRIAL_STATES = optuna.trial.TrialState
 def run_cli(*args: str, check: bool = True) -> dict[str, Any]:
     """Run ``exit-brain tune ARGS --json`` from the repository; return the JSON report."""
     process = subprocess.run(
-        [sys.executable, "-m", "exit_brain_plugin.tools.cli", "tune", *args, "--json"],
+        [sys.executable, "-m", "exit_brain_plugin.adapter.tools.cli", "tune", *args, "--json"],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
@@ -239,7 +239,7 @@ def test_two_workers_share_one_sqlite_study_and_a_killed_run_resumes(tmp_path):
     # A run killed after its first complete trial resumes from the storage.
     args = [*SMALL, "--trials", "3", "--storage", storage, "--study", "killed", "--heartbeat", "1"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "exit_brain_plugin.tools.cli", "tune", *args],
+        [sys.executable, "-m", "exit_brain_plugin.adapter.tools.cli", "tune", *args],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.DEVNULL,
@@ -285,7 +285,7 @@ def test_two_workers_share_one_sqlite_study_and_a_killed_run_resumes(tmp_path):
 
 def _start_cli(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "exit_brain_plugin.tools.cli", "tune", *args, "--json"],
+        [sys.executable, "-m", "exit_brain_plugin.adapter.tools.cli", "tune", *args, "--json"],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE,

@@ -40,7 +40,7 @@ from freqtrade.rpc import RPC
 from freqtrade.worker import Worker
 from sqlalchemy import create_engine, text
 
-from exit_brain_plugin.tools.offline import install_offline_markets
+from exit_brain_plugin.adapter.tools.offline import install_offline_markets
 from tests import trade_orders
 
 

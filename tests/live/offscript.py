@@ -7,7 +7,7 @@ from typing import Any
 
 from freqtrade.rpc import RPC
 
-from exit_brain_plugin.tools.offline import install_offline_markets, load_markets_snapshot
+from exit_brain_plugin.adapter.tools.offline import install_offline_markets, load_markets_snapshot
 from tests.live.bot_harness import REPO, LiveHarness, make_config
 
 

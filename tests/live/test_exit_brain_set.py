@@ -23,8 +23,8 @@ from freqtrade.rpc.api_server import ApiServer
 from freqtrade_client import FtRestClient
 
 from exit_brain_plugin.adapter import metrics
-from exit_brain_plugin.tools.admin import API_TIMEOUT_SECONDS
-from exit_brain_plugin.tools.cli import main
+from exit_brain_plugin.adapter.tools.admin import API_TIMEOUT_SECONDS
+from exit_brain_plugin.adapter.tools.cli import main
 from tests.live.bot_harness import brain_lines, exit_orders, write_config_file
 
 

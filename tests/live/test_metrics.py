@@ -313,7 +313,7 @@ def test_metrics_off_serves_nothing(live, port):
 def test_backtests_never_start_the_exporter(port, tmp_path):
     from freqtrade.enums import RunMode
 
-    from exit_brain_plugin.tools.offline import install_offline_markets
+    from exit_brain_plugin.adapter.tools.offline import install_offline_markets
 
     install_offline_markets()
     config = make_config(tmp_path, brain=_brain(port))

@@ -16,7 +16,7 @@ from freqtrade.freqtradebot import FreqtradeBot
 from freqtrade.persistence import Trade
 from freqtrade.rpc import RPC
 
-from exit_brain_plugin.tools.offline import ENV_VAR
+from exit_brain_plugin.adapter.tools.offline import ENV_VAR
 from tests.live.bot_harness import (
     REPO,
     brain_lines,

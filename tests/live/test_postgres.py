@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from exit_brain_plugin.tools.cli import main
+from exit_brain_plugin.adapter.tools.cli import main
 from tests.live import test_restart as restart
 from tests.live import test_state_recovery as recovery
 from tests.live.bot_harness import LiveHarness, exit_orders
@@ -150,7 +150,7 @@ def test_the_report_reads_postgresql_in_read_only_transactions(live_pg):
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    from exit_brain_plugin.tools.tradedb import opened
+    from exit_brain_plugin.adapter.tools.tradedb import opened
 
     live_pg.start_bot()
     live_pg.open_trade()

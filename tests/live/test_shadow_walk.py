@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from exit_brain_plugin.tools.cli import main
+from exit_brain_plugin.adapter.tools.cli import main
 from tests.live.bot_harness import brain_lines, exit_orders
 from tests.live.test_settings_and_modes import _brain_section
 

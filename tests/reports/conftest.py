@@ -30,8 +30,8 @@ def hand_built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         ``guard_off`` export files), ``datadir`` (the scenario's candles)
     """
     pytest.importorskip("freqtrade")
+    from exit_brain_plugin.adapter.tools.compare import variants
     from exit_brain_plugin.core import parse_config
-    from exit_brain_plugin.tools.compare import variants
     from tests.reports import scenario
 
     root = tmp_path_factory.mktemp("hand_built")

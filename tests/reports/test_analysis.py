@@ -3,9 +3,9 @@
 import pytest
 
 from exit_brain_plugin.core import parse_config
-from exit_brain_plugin.tools.reports.analysis import day_colour, summarize
-from exit_brain_plugin.tools.reports.records import OrderRecord, TradeRecord
-from exit_brain_plugin.tools.reports.replay import replay_trade
+from exit_brain_plugin.reports.analysis import day_colour, summarize
+from exit_brain_plugin.reports.records import OrderRecord, TradeRecord
+from exit_brain_plugin.reports.replay import replay_trade
 
 
 def _trade(*exits, day="2024-01-01", entry=100.0, amount=10.0, short=False, stop=90.0, reason):

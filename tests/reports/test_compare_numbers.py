@@ -8,13 +8,13 @@ trade opened on row 17.
 
 import pytest
 
-from exit_brain_plugin.core import parse_config
-from exit_brain_plugin.tools.compare import (
+from exit_brain_plugin.adapter.tools.compare import (
     VariantRun,
     compare_runs,
     max_drawdown,
     out_of_reach_distances,
 )
+from exit_brain_plugin.core import parse_config
 
 
 # freqtrade rounds profit_abs to 8 decimals: compared within 1e-8.
@@ -124,6 +124,6 @@ def test_max_drawdown_without_a_loss_is_zero_and_a_fire_without_match_is_unmatch
 
 
 def _variant(key):
-    from exit_brain_plugin.tools.compare import variants
+    from exit_brain_plugin.adapter.tools.compare import variants
 
     return next(v for v in variants(parse_config({})) if v.key == key)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from exit_brain_plugin.adapter.tools.cli import main
 from exit_brain_plugin.core import (
     Fill,
     FillKind,
@@ -19,7 +20,6 @@ from exit_brain_plugin.core import (
     parse_config,
     to_json_dict,
 )
-from exit_brain_plugin.tools.cli import main
 from tests.reports.orders import filled_order
 
 

@@ -6,7 +6,7 @@ read-only connection (SQLite ``mode=ro``), so a report can never change a runnin
 
 import pytest
 
-from exit_brain_plugin.tools.cli import main
+from exit_brain_plugin.adapter.tools.cli import main
 from tests.servers import free_port
 
 
@@ -56,7 +56,7 @@ def test_the_report_binds_freqtrade_to_a_read_only_connection(tmp_path, capsys):
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
 
-    from exit_brain_plugin.tools.tradedb import opened
+    from exit_brain_plugin.adapter.tools.tradedb import opened
 
     path = tmp_path / "trades.sqlite"
     init_db(f"sqlite:///{path}")

@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from exit_brain_plugin.tools.cli import main
+from exit_brain_plugin.adapter.tools.cli import main
 
 
 def _one_line_error(capsys, argv) -> str:

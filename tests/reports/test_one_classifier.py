@@ -4,7 +4,7 @@ import pytest
 
 from exit_brain_plugin.core import FillKind, parse_config
 from exit_brain_plugin.core.exit_reasons import classify_exit
-from exit_brain_plugin.tools.reports.analysis import summarize
+from exit_brain_plugin.reports.analysis import summarize
 from tests.reports.test_analysis import _trade
 
 

@@ -3,7 +3,7 @@
 import re
 from datetime import UTC, datetime
 
-from exit_brain_plugin.tools.cli import main
+from exit_brain_plugin.adapter.tools.cli import main
 
 
 def _at(hour: int, day: int = 3) -> datetime:
@@ -11,8 +11,8 @@ def _at(hour: int, day: int = 3) -> datetime:
 
 
 def _figure(hand_built, trade: int):
-    from exit_brain_plugin.tools.plot import build_figure, load_candles, select
-    from exit_brain_plugin.tools.reports.sources import load_backtest
+    from exit_brain_plugin.adapter.tools.plot import build_figure, load_candles, select
+    from exit_brain_plugin.reports.sources import load_backtest
 
     (trade_set,) = load_backtest(hand_built["zips"]["on"])
     request = select(trade_set, "ETH/BTC", trade)

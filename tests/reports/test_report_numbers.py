@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from exit_brain_plugin.tools.cli import main
+from exit_brain_plugin.adapter.tools.cli import main
 
 
 INITIAL_STOP = 0.080001

@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
-from exit_brain_plugin.tools.cli import main
-from exit_brain_plugin.tools.reports.sources import load_backtest
+from exit_brain_plugin.adapter.tools.cli import main
+from exit_brain_plugin.reports.sources import load_backtest
 from tests.reports.test_database import START, _order, _trade, trade_db  # noqa: F401
 
 
@@ -71,7 +71,7 @@ def test_report_and_plot_of_an_export_use_its_parameter_file(hand_built, tmp_pat
         "the export's config with its parameter file "
         "(eb_tp_distance_scale=1.5, eb_max_unrealized_loss_pct=10.0)"
     )
-    from exit_brain_plugin.tools.plot import build_figure, load_candles, select
+    from exit_brain_plugin.adapter.tools.plot import build_figure, load_candles, select
 
     request = select(trade_set, "ETH/BTC", 1)
     traces = {

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from exit_brain_plugin.adapter.tools.cli import main
 from exit_brain_plugin.core import (
     Fill,
     FillKind,
@@ -30,7 +31,6 @@ from exit_brain_plugin.core import (
     to_json_dict,
 )
 from exit_brain_plugin.core.ledger import VirtualFill, ledger_to_json
-from exit_brain_plugin.tools.cli import main
 from tests.reports.orders import filled_order
 
 

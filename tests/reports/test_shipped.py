@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from exit_brain_plugin.tools.cli import main
+from exit_brain_plugin.adapter.tools.cli import main
 from tests.reports.conftest import REPO
 
 
@@ -44,8 +44,8 @@ def test_compare_on_the_shipped_futures_data_matches_freqtrades_own_figures(
 ):
     from rich.console import Console
 
-    from exit_brain_plugin.tools.compare import compare_runs, run_variants
-    from exit_brain_plugin.tools.reports.render import render_comparison
+    from exit_brain_plugin.adapter.tools.compare import compare_runs, run_variants
+    from exit_brain_plugin.reports.render import render_comparison
 
     monkeypatch.chdir(REPO)
     runs, _ = run_variants(

@@ -52,7 +52,7 @@ import pandas as pd
 from freqtrade.data.metrics import calculate_max_drawdown
 
 from exit_brain_plugin.core import LOSS_GUARD_TAG, BrainConfig
-from exit_brain_plugin.tools.reports.sources import ReportInputError, brain_config
+from exit_brain_plugin.reports.sources import ReportInputError, brain_config
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,7 +260,7 @@ def run_variants(
     :return: the runs, and the freqtrade config of the base run
     :raises ReportInputError: for a config freqtrade or the brain refuses
     """
-    from exit_brain_plugin.tools.offline import install_offline_markets
+    from exit_brain_plugin.adapter.tools.offline import install_offline_markets
 
     install_offline_markets()
     argv = ["backtesting", "--config", str(config_file), "--userdir", str(userdir)]

@@ -15,8 +15,8 @@
 import sys
 from collections.abc import Sequence
 
-from exit_brain_plugin.tools import cli_commands as commands
-from exit_brain_plugin.tools.cli_parser import build_parser
+from exit_brain_plugin.adapter.tools import cli_commands as commands
+from exit_brain_plugin.adapter.tools.cli_parser import build_parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from exit_brain_plugin.tools.reports.analysis import Summary, day_colour
+from exit_brain_plugin.reports.analysis import Summary, day_colour
 
 
 def _pct(value: float | None) -> str:

@@ -37,8 +37,8 @@ from typing import Any
 from exit_brain_plugin.core import BrainConfig
 from exit_brain_plugin.core.exit_reasons import is_stop_reason
 from exit_brain_plugin.core.ratchet import ratchet_stop_names
-from exit_brain_plugin.tools.reports.records import TradeRecord
-from exit_brain_plugin.tools.reports.replay import (
+from exit_brain_plugin.reports.records import TradeRecord
+from exit_brain_plugin.reports.replay import (
     RatchetEvent,
     locked_profit,
     replay_trade,

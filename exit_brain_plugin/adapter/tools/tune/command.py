@@ -14,11 +14,10 @@ from typing import Any
 
 import optuna
 
-from exit_brain_plugin.core.tuning import Window
-from exit_brain_plugin.tools.tune.engine import LOSSES, Engine
-from exit_brain_plugin.tools.tune.options import TuneError, TuneOptions
-from exit_brain_plugin.tools.tune.report import TuneReport, build_report
-from exit_brain_plugin.tools.tune.studies import (
+from exit_brain_plugin.adapter.tools.tune.engine import LOSSES, Engine
+from exit_brain_plugin.adapter.tools.tune.options import TuneError, TuneOptions
+from exit_brain_plugin.adapter.tools.tune.report import TuneReport, build_report
+from exit_brain_plugin.adapter.tools.tune.studies import (
     create_studies,
     layout,
     open_storage,
@@ -27,6 +26,7 @@ from exit_brain_plugin.tools.tune.studies import (
     run_worker,
     study_name,
 )
+from exit_brain_plugin.core.tuning import Window
 
 
 class ProgressLine:

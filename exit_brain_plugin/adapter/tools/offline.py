@@ -9,7 +9,7 @@ everything else freqtrade needs for backtesting are already local.
 
 Usage::
 
-    python -m exit_brain_plugin.tools.offline backtesting --config config.json \\
+    python -m exit_brain_plugin.adapter.tools.offline backtesting --config config.json \\
         --userdir user_data --strategy MyStrategy --timerange 20180110-20180130
 
 The snapshot path is, in this order: the ``path`` argument, the ``EXIT_BRAIN_MARKETS``
@@ -33,7 +33,7 @@ from freqtrade.exchange.exchange import Exchange
 from freqtrade.main import main as freqtrade_main
 from freqtrade.util import dt_ts
 
-from exit_brain_plugin.tools.markets_file import (
+from exit_brain_plugin.adapter.tools.markets_file import (
     ENV_VAR,
     MARKETS_RELPATH,
     MarketsFileError,
@@ -42,7 +42,7 @@ from exit_brain_plugin.tools.markets_file import (
 )
 
 
-logger = logging.getLogger("exit_brain_plugin.tools.offline")
+logger = logging.getLogger("exit_brain_plugin.adapter.tools.offline")
 
 __all__ = [
     "ENV_VAR",

@@ -27,9 +27,9 @@ from typing import Any
 
 from exit_brain_plugin.core import LOSS_GUARD_TAG, BrainConfig, Side, legs_from_tag, loss_guard
 from exit_brain_plugin.core.pricing import round_favourable
-from exit_brain_plugin.tools.reports.records import TradeRecord
-from exit_brain_plugin.tools.reports.replay import replay_trade
-from exit_brain_plugin.tools.reports.sources import ReportInputError, TradeSet
+from exit_brain_plugin.reports.records import TradeRecord
+from exit_brain_plugin.reports.replay import replay_trade
+from exit_brain_plugin.reports.sources import ReportInputError, TradeSet
 
 
 PAD_CANDLES = 24

@@ -3,8 +3,8 @@
 from rich.console import Console
 from rich.table import Table
 
-from exit_brain_plugin.tools.reports.render import _money
-from exit_brain_plugin.tools.reports.shadow import ModeTotals, PositionShadow, ShadowReport
+from exit_brain_plugin.reports.render import _money
+from exit_brain_plugin.reports.shadow import ModeTotals, PositionShadow, ShadowReport
 
 
 def _signed(value: float | None) -> str:

@@ -26,10 +26,15 @@ from typing import Any
 import optuna
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
+from exit_brain_plugin.adapter.tools.tune.engine import Engine, score
+from exit_brain_plugin.adapter.tools.tune.options import (
+    STORAGE_ATTEMPTS,
+    TuneError,
+    TuneOptions,
+    safe_url,
+)
 from exit_brain_plugin.core.config import parse_config
 from exit_brain_plugin.core.tuning import Fold, Window, sample_settings
-from exit_brain_plugin.tools.tune.engine import Engine, score
-from exit_brain_plugin.tools.tune.options import STORAGE_ATTEMPTS, TuneError, TuneOptions, safe_url
 
 
 def open_storage(url: str, heartbeat: int) -> optuna.storages.RDBStorage:

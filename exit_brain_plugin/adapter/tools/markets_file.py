@@ -31,7 +31,7 @@ __all__ = [
 ENV_VAR = "EXIT_BRAIN_MARKETS"
 #: Location of the snapshot relative to a repository root or working directory.
 MARKETS_RELPATH = Path("user_data") / "markets" / "binance-markets.json"
-#: Repository root (``<repo>/exit_brain_plugin/tools/markets_file.py`` → ``<repo>``).
+#: Repository root (``<repo>/exit_brain_plugin/adapter/tools/markets_file.py`` → ``<repo>``).
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -18,16 +18,16 @@ from typing import Any
 
 import optuna
 
-from exit_brain_plugin.core.config import parse_config
-from exit_brain_plugin.core.tuning import TUNED_KEYS, Fold
-from exit_brain_plugin.tools.tune.engine import LOSSES, Engine, RunResult, score
-from exit_brain_plugin.tools.tune.options import TuneError, TuneOptions, safe_url
-from exit_brain_plugin.tools.tune.studies import (
+from exit_brain_plugin.adapter.tools.tune.engine import LOSSES, Engine, RunResult, score
+from exit_brain_plugin.adapter.tools.tune.options import TuneError, TuneOptions, safe_url
+from exit_brain_plugin.adapter.tools.tune.studies import (
     WorkerResult,
     complete_trials,
     fold_study,
     open_storage,
 )
+from exit_brain_plugin.core.config import parse_config
+from exit_brain_plugin.core.tuning import TUNED_KEYS, Fold
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

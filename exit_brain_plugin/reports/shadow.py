@@ -36,7 +36,7 @@ from typing import Any
 
 from exit_brain_plugin.core import PositionState
 from exit_brain_plugin.core.ledger import VirtualFill, fill_to_json
-from exit_brain_plugin.tools.reports.records import OrderRecord, TradeRecord
+from exit_brain_plugin.reports.records import OrderRecord, TradeRecord
 
 
 MODES = ("act", "observe", "off")

@@ -15,21 +15,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from exit_brain_plugin.tools.cli_parser import LADDER_OFF_HELP, MARKETS
+from exit_brain_plugin.adapter.tools.cli_parser import LADDER_OFF_HELP, MARKETS
 
 
 def run_ft(args: argparse.Namespace) -> int:
     """Run a freqtrade command offline (markets from the snapshot); return its exit code."""
-    from exit_brain_plugin.tools.offline import run_freqtrade
+    from exit_brain_plugin.adapter.tools.offline import run_freqtrade
 
     return run_freqtrade(list(args.args))
 
 
 def run_shadow(db_url: str, *, as_json: bool) -> int:
     """Print the shadow report of a trade database; return the exit code."""
-    from exit_brain_plugin.tools.reports.shadow import shadow_report
-    from exit_brain_plugin.tools.reports.sources import ReportInputError
-    from exit_brain_plugin.tools.tradedb import read_trades
+    from exit_brain_plugin.adapter.tools.tradedb import read_trades
+    from exit_brain_plugin.reports.shadow import shadow_report
+    from exit_brain_plugin.reports.sources import ReportInputError
 
     try:
         shown, trades = read_trades(db_url)
@@ -39,7 +39,7 @@ def run_shadow(db_url: str, *, as_json: bool) -> int:
     if as_json:
         print(json.dumps(report.to_json(), indent=2))
         return 0
-    from exit_brain_plugin.tools.reports.shadow_render import render_shadow
+    from exit_brain_plugin.reports.shadow_render import render_shadow
 
     render_shadow(report)
     return 0
@@ -47,7 +47,7 @@ def run_shadow(db_url: str, *, as_json: bool) -> int:
 
 def run_set_command(args: argparse.Namespace) -> int:
     """Change settings of a running bot (tools/admin.py); return the exit code."""
-    from exit_brain_plugin.tools.admin import SetError, run_set
+    from exit_brain_plugin.adapter.tools.admin import SetError, run_set
 
     try:
         lines = run_set(
@@ -68,7 +68,13 @@ def run_set_command(args: argparse.Namespace) -> int:
 
 def run_tune(args: argparse.Namespace) -> int:
     """Run walk-forward tuning (tools/tune) and print its report; return the exit code."""
-    from exit_brain_plugin.tools.tune import ProgressLine, TuneError, TuneOptions, render, tune
+    from exit_brain_plugin.adapter.tools.tune import (
+        ProgressLine,
+        TuneError,
+        TuneOptions,
+        render,
+        tune,
+    )
 
     options = TuneOptions(
         config_file=args.config,
@@ -106,7 +112,7 @@ def fail(message: str) -> int:
 def _read_config(config_path: Path | None) -> dict[str, Any] | None:
     if config_path is None:
         return None
-    from exit_brain_plugin.tools.reports.sources import ReportInputError
+    from exit_brain_plugin.reports.sources import ReportInputError
 
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
@@ -119,8 +125,8 @@ def _read_config(config_path: Path | None) -> dict[str, Any] | None:
 
 def run_report(path: str, config_path: Path | None, *, as_json: bool) -> int:
     """Print the summary of an export or trade database; return the exit code."""
-    from exit_brain_plugin.tools.reports.analysis import summarize
-    from exit_brain_plugin.tools.reports.sources import ReportInputError, load_any
+    from exit_brain_plugin.reports.analysis import summarize
+    from exit_brain_plugin.reports.sources import ReportInputError, load_any
 
     try:
         sets = load_any(path, _read_config(config_path))
@@ -153,7 +159,7 @@ def _print(summaries: list[tuple[str, Any]], *, as_json: bool) -> None:
     if as_json:
         print(json.dumps({name: summary.to_json() for name, summary in summaries}, indent=2))
         return
-    from exit_brain_plugin.tools.reports.render import render_summary
+    from exit_brain_plugin.reports.render import render_summary
 
     for name, summary in summaries:
         render_summary(name, summary)
@@ -161,8 +167,8 @@ def _print(summaries: list[tuple[str, Any]], *, as_json: bool) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     """Backtest the variants side by side (tools/compare.py); return the exit code."""
-    from exit_brain_plugin.tools.compare import compare_runs, ratchet_effect, run_variants
-    from exit_brain_plugin.tools.reports.sources import ReportInputError
+    from exit_brain_plugin.adapter.tools.compare import compare_runs, ratchet_effect, run_variants
+    from exit_brain_plugin.reports.sources import ReportInputError
 
     config_file, timerange = MARKETS[args.market]
     config_path = args.config or Path(config_file)
@@ -185,7 +191,7 @@ def run_compare(args: argparse.Namespace) -> int:
         effect = ratchet_effect(rows)
         print(json.dumps({"title": title, "rows": rows_json, "ratchet_effect": effect}, indent=2))
         return 0
-    from exit_brain_plugin.tools.reports.render import render_comparison
+    from exit_brain_plugin.reports.render import render_comparison
 
     render_comparison(title, rows, str(base.get("stake_currency", "")))
     print(f"ladder off: {LADDER_OFF_HELP}.")
@@ -204,14 +210,14 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def run_plot(args: argparse.Namespace) -> int:
     """Write the HTML chart of a pair's trades (tools/plot.py); return the exit code."""
-    from exit_brain_plugin.tools.plot import (
+    from exit_brain_plugin.adapter.tools.plot import (
         DEFAULT_DATADIR,
         build_figure,
         load_candles,
         select,
         write_html,
     )
-    from exit_brain_plugin.tools.reports.sources import ReportInputError, load_backtest
+    from exit_brain_plugin.reports.sources import ReportInputError, load_backtest
 
     try:
         sets = load_backtest(args.export)
@@ -236,9 +242,9 @@ def run_plot(args: argparse.Namespace) -> int:
 
 def run_backtest(args: argparse.Namespace) -> int:
     """Backtest the sample offline and print the summary; return the exit code."""
-    from exit_brain_plugin.tools.offline import run_freqtrade
-    from exit_brain_plugin.tools.reports.analysis import summarize
-    from exit_brain_plugin.tools.reports.sources import ReportInputError, load_backtest
+    from exit_brain_plugin.adapter.tools.offline import run_freqtrade
+    from exit_brain_plugin.reports.analysis import summarize
+    from exit_brain_plugin.reports.sources import ReportInputError, load_backtest
 
     markets = ["spot", "futures"] if args.market == "both" else [args.market]
     results = Path(args.userdir) / "backtest_results"

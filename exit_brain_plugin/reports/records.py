@@ -1,7 +1,7 @@
 """One trade as freqtrade recorded it: its filled orders, tags, dates and profit.
 
 The input of every report: a backtest export's trade dicts (:func:`trades_of`) or the rows of a
-trade database (tools/tradedb.py). Every partial exit is an order carrying its tag
+trade database (adapter/tools/tradedb.py). Every partial exit is an order carrying its tag
 (``exit_brain_tp1``, ``exit_brain_tp1+tp2``, ``exit_brain_loss_guard``), and the trade's
 ``exit_reason`` is its final exit.
 

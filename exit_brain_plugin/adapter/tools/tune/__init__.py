@@ -15,17 +15,17 @@ window, the fold's best settings against the config's current settings and again
 off (docs/tuning.md).
 """
 
-from exit_brain_plugin.tools.tune.command import ProgressLine, tune
-from exit_brain_plugin.tools.tune.engine import LOSSES, MAX_LOSS, Engine, RunResult, score
-from exit_brain_plugin.tools.tune.options import TuneError, TuneOptions, safe_url
-from exit_brain_plugin.tools.tune.report import (
+from exit_brain_plugin.adapter.tools.tune.command import ProgressLine, tune
+from exit_brain_plugin.adapter.tools.tune.engine import LOSSES, MAX_LOSS, Engine, RunResult, score
+from exit_brain_plugin.adapter.tools.tune.options import TuneError, TuneOptions, safe_url
+from exit_brain_plugin.adapter.tools.tune.report import (
     FoldReport,
     TuneReport,
     build_report,
     render,
     set_command,
 )
-from exit_brain_plugin.tools.tune.studies import (
+from exit_brain_plugin.adapter.tools.tune.studies import (
     WorkerResult,
     complete_trials,
     create_studies,

@@ -33,7 +33,7 @@ from exit_brain_plugin.core import (
 )
 from exit_brain_plugin.core.exit_reasons import classify_exit, stop_kind_from_tag
 from exit_brain_plugin.core.ratchet import ratchet_stop_name
-from exit_brain_plugin.tools.reports.records import OrderRecord, TradeRecord
+from exit_brain_plugin.reports.records import OrderRecord, TradeRecord
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

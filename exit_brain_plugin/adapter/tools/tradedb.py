@@ -29,9 +29,9 @@ from exit_brain_plugin.adapter.store import OBSERVE_KEY, STATE_KEY
 from exit_brain_plugin.core import PositionState, StateError, from_json_dict
 from exit_brain_plugin.core.ledger import VirtualFill, ledger_from_json
 from exit_brain_plugin.core.markets import amount_step, price_step
-from exit_brain_plugin.tools.reports.records import OrderRecord, TradeRecord
-from exit_brain_plugin.tools.reports.shadow import StoredTrade
-from exit_brain_plugin.tools.reports.sources import ReportInputError
+from exit_brain_plugin.reports.records import OrderRecord, TradeRecord
+from exit_brain_plugin.reports.shadow import StoredTrade
+from exit_brain_plugin.reports.sources import ReportInputError
 
 
 URL_HELP = "a SQLite file, sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"

@@ -33,10 +33,10 @@ from freqtrade.resolvers import StrategyResolver
 from freqtrade.util.dry_run_wallet import get_dry_run_wallet
 from pandas import DataFrame, concat
 
+from exit_brain_plugin.adapter.tools.tune.options import TuneError, TuneOptions
 from exit_brain_plugin.core.config import parse_config
 from exit_brain_plugin.core.errors import ConfigError
 from exit_brain_plugin.core.tuning import Window
-from exit_brain_plugin.tools.tune.options import TuneError, TuneOptions
 
 
 #: freqtrade's hyperopt losses, by ``--loss``; the score shown is the loss negated.
@@ -97,7 +97,7 @@ class Engine:
 
         :raises TuneError: for a config, strategy or data freqtrade or the brain refuses
         """
-        from exit_brain_plugin.tools.offline import install_offline_markets
+        from exit_brain_plugin.adapter.tools.offline import install_offline_markets
 
         self.loss_name = options.loss
         self.loads = 0

@@ -1,7 +1,7 @@
 """Read trades from a freqtrade backtest export (zip or json) or a trade database.
 
 Trade databases (a SQLite file or any ``db_url`` freqtrade takes, e.g. PostgreSQL) are read
-through freqtrade's own persistence (tools/tradedb.py), never by SQL on its tables.
+through freqtrade's own persistence (adapter/tools/tradedb.py), never by SQL on its tables.
 
 Every failure raises :class:`ReportInputError` with a one-line message naming the path and what
 was wrong, so that the command line can print it without a traceback.
@@ -19,17 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exit_brain_plugin.adapter.tools.markets_file import (
+    MarketsFileError,
+    find_markets_snapshot,
+    read_markets_snapshot,
+)
 from exit_brain_plugin.core import ConfigError, parse_config
 from exit_brain_plugin.core.config import BrainConfig
 from exit_brain_plugin.core.markets import TICK_SIZE, Steps
 from exit_brain_plugin.core.markets import market_steps as steps_of_markets
 from exit_brain_plugin.core.parameters import apply_parameters, describe, parameters_from_file
-from exit_brain_plugin.tools.markets_file import (
-    MarketsFileError,
-    find_markets_snapshot,
-    read_markets_snapshot,
-)
-from exit_brain_plugin.tools.reports.records import TradeRecord, trades_of
+from exit_brain_plugin.reports.records import TradeRecord, trades_of
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -215,7 +215,7 @@ def load_database(db_url: str, config: Mapping[str, Any] | None = None) -> list[
 
     :param db_url: an SQLite file path or an SQLAlchemy URL, as freqtrade's ``db_url``
     """
-    from exit_brain_plugin.tools.tradedb import read_trades
+    from exit_brain_plugin.adapter.tools.tradedb import read_trades
 
     shown, stored = read_trades(db_url)
     name = Path(db_url).stem if "://" not in db_url else shown.rsplit("/", 1)[-1]

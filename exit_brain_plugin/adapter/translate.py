@@ -133,11 +133,6 @@ def is_entry(order: Any, trade: Any) -> bool:
     return bool(order.ft_order_side == trade.entry_side)
 
 
-#: The one classifier (core/exit_reasons.py) under the name tests/reports/test_one_classifier.py
-#: checks the adapter by; the adapter itself calls ``classify_exit``.
-exit_fill_kind = classify_exit
-
-
 def order_is_complete(order: Any) -> bool:
     """Return True when an order filled everything it asked for."""
     remaining = order.safe_remaining

@@ -1,5 +1,7 @@
 """Reports and the adapter classify exits with one classifier (core/exit_reasons.py)."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from exit_brain_plugin.core import FillKind, parse_config
@@ -29,7 +31,27 @@ def test_adapter_and_reports_share_the_classifier(tag, side, kind, legs):
     from exit_brain_plugin.adapter import translate
 
     assert classify_exit(tag, side) == (kind, legs)
-    assert translate.exit_fill_kind(tag, side) == (kind, legs)
+    # the adapter books a filled exit order of that tag and side as the same kind and legs
+    trade = SimpleNamespace(
+        entry_side="sell" if side == "buy" else "buy",
+        open_rate=100.0,
+        amount_precision=None,
+        precision_mode=None,
+        contract_size=1.0,
+        calc_profit_ratio=lambda price: price / 100.0 - 1,
+    )
+    order = SimpleNamespace(
+        ft_order_side=side,
+        ft_order_tag=tag,
+        order_id="o1",
+        safe_price=95.0,
+        ft_price=95.0,
+        safe_amount_after_fee=1.0,
+        safe_remaining=0.0,
+        status="closed",
+    )
+    fill = translate.fill_from_order(order, trade)
+    assert (fill.kind, fill.legs) == (kind, legs)
 
 
 def test_a_liquidation_is_a_stop_exit_in_the_report():
